@@ -39,6 +39,11 @@ export class ConfigIssues {
     this.list.push({ severity: "warning", path, message, pos });
   }
 
+  /** Every issue, ordered by where it was written (file, line, column). */
+  get sorted(): ConfigIssue[] {
+    return sortIssues(this.list);
+  }
+
   /** The errors only. */
   get errors(): ConfigIssue[] {
     return this.list.filter((i) => i.severity === "error");
@@ -50,6 +55,15 @@ export class ConfigIssues {
   }
 }
 
+/** Orders issues by file, line and column; issues without a position come first. */
+export function sortIssues(issues: readonly ConfigIssue[]): ConfigIssue[] {
+  return [...issues].sort((a, b) =>
+    (a.pos?.file ?? "").localeCompare(b.pos?.file ?? "") ||
+    (a.pos?.line ?? 0) - (b.pos?.line ?? 0) ||
+    (a.pos?.col ?? 0) - (b.pos?.col ?? 0)
+  );
+}
+
 /** Thrown by the loader when a config has errors; carries every issue. */
 export class ConfigError extends Error {
   readonly issues: readonly ConfigIssue[];
@@ -59,7 +73,7 @@ export class ConfigError extends Error {
     const errors = issues.filter((i) => i.severity === "error");
     super(
       `Invalid configuration: ${errors.length} error${errors.length === 1 ? "" : "s"}\n` +
-        errors.map((i) => "  " + formatIssue(i)).join("\n"),
+        sortIssues(errors).map((i) => "  " + formatIssue(i)).join("\n"),
     );
     this.name = "ConfigError";
     this.issues = issues;
@@ -119,6 +133,7 @@ export class ConfigReader {
   readonly node: MapNode | undefined;
   #known = new Set<string>();
   #children: ConfigReader[] = [];
+  #checked = false;
 
   /** Reads `node` (a map, or undefined for "not written") at `path`. */
   constructor(node: ConfigNode | undefined, path: string, issues: ConfigIssues) {
@@ -177,6 +192,12 @@ export class ConfigReader {
   posOf(key: string): Position | undefined {
     const e = this.node?.entries.get(key);
     return e?.node.pos ?? e?.keyPos ?? this.pos;
+  }
+
+  /** The position of the key itself (where "unknown key" style errors point). */
+  keyPosOf(key: string): Position | undefined {
+    const e = this.node?.entries.get(key);
+    return e?.keyPos ?? e?.node.pos ?? this.pos;
   }
 
   /** Records an error at `key` (or at this map when `key` is undefined). */
@@ -365,8 +386,9 @@ export class ConfigReader {
    * accessor asked for, with a suggestion. The collector calls it after `parseConfig`.
    */
   done(): void {
+    if (this.#checked) return;
+    this.#checked = true;
     for (const child of this.#children) child.done();
-    this.#children = [];
     if (this.node === undefined) return;
     for (const [key, entry] of this.node.entries) {
       if (this.#known.has(key)) continue;

@@ -1,0 +1,39 @@
+/**
+ * The built-in components: adding one is a folder plus one line here. Also the embedded
+ * default config that runs when no `--config` is given.
+ *
+ * @module
+ */
+
+import type { Factory } from "./core/component.ts";
+import { debugFactory } from "./exporters/debug/mod.ts";
+
+/** Every factory compiled into otelcol-deno. */
+export const BUILTIN_FACTORIES: readonly Factory[] = [
+  debugFactory,
+];
+
+/**
+ * The demo pipeline run without `--config`: tails the example pod logs shipped in
+ * `examples/var/log/pods` (paths relative to the working directory) and prints each record.
+ */
+export const DEFAULT_CONFIG_YAML = `
+receivers:
+  filelog:
+    include: [\${env:OTELCOL_DEMO_LOGS:-./examples/var/log/pods/*/*/*.log}]
+    start_at: beginning
+    include_file_path: true
+    operators:
+      - type: container
+exporters:
+  debug:
+    verbosity: normal
+service:
+  telemetry:
+    metrics:
+      level: none
+  pipelines:
+    logs:
+      receivers: [filelog]
+      exporters: [debug]
+`;
