@@ -28,5 +28,7 @@ export * from "./core/pdata/logs.ts";
 export * from "./core/storage.ts";
 
 if (import.meta.main) {
-  Deno.exit(await runCli(Deno.args, { factories: BUILTIN_FACTORIES, defaultConfig: DEFAULT_CONFIG_YAML }));
+  Deno.exit(
+    await runCli(Deno.args, { factories: BUILTIN_FACTORIES, defaultConfig: DEFAULT_CONFIG_YAML }),
+  );
 }

@@ -140,8 +140,10 @@ export interface CliOptions {
 
 /** Runs the CLI with `args` and resolves with the exit code. */
 export async function runCli(args: readonly string[], options: CliOptions): Promise<number> {
-  const stdout = options.stdout ?? ((t: string) => Deno.stdout.writeSync(new TextEncoder().encode(t)));
-  const stderr = options.stderr ?? ((t: string) => Deno.stderr.writeSync(new TextEncoder().encode(t)));
+  const stdout = options.stdout ??
+    ((t: string) => Deno.stdout.writeSync(new TextEncoder().encode(t)));
+  const stderr = options.stderr ??
+    ((t: string) => Deno.stderr.writeSync(new TextEncoder().encode(t)));
   let parsed: CliArgs;
   try {
     parsed = parseArgs(args);

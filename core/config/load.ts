@@ -109,7 +109,10 @@ function setPath(entries: Map<string, MapEntry>, parts: string[], entry: MapEntr
   if (head === undefined) return;
   if (rest.length === 0) {
     const existing = entries.get(head);
-    entries.set(head, existing ? { keyPos: entry.keyPos, node: merge(existing.node, entry.node) } : entry);
+    entries.set(
+      head,
+      existing ? { keyPos: entry.keyPos, node: merge(existing.node, entry.node) } : entry,
+    );
     return;
   }
   const existing = entries.get(head)?.node;
@@ -180,7 +183,11 @@ export async function loadSource(
  * Parses one `--set path::to::key=value` override into a tree rooted at the top of the
  * config. The value is read as YAML, so `--set a::b=5` gives a number.
  */
-export function parseSet(arg: string, env: EnvLookup, issues: ConfigIssues): ConfigNode | undefined {
+export function parseSet(
+  arg: string,
+  env: EnvLookup,
+  issues: ConfigIssues,
+): ConfigNode | undefined {
   const eq = arg.indexOf("=");
   if (eq <= 0) {
     issues.error("", `Invalid --set "${arg}": expected path::to::key=value`);

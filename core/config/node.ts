@@ -66,7 +66,9 @@ export function fromPlain(value: unknown, pos?: Position): ConfigNode {
   if (Array.isArray(value)) return { type: "seq", items: value.map((v) => fromPlain(v, pos)), pos };
   if (value !== null && typeof value === "object") {
     const entries = new Map<string, MapEntry>();
-    for (const [k, v] of Object.entries(value)) entries.set(k, { node: fromPlain(v, pos), keyPos: pos });
+    for (const [k, v] of Object.entries(value)) {
+      entries.set(k, { node: fromPlain(v, pos), keyPos: pos });
+    }
     return { type: "map", entries, pos };
   }
   if (value === undefined || value === null) return { type: "scalar", value: null, raw: "", pos };

@@ -22,7 +22,9 @@ export interface ConfigIssue {
 export function formatIssue(issue: ConfigIssue): string {
   const where = formatPosition(issue.pos);
   const prefix = issue.severity === "warning" ? "warning: " : "";
-  return `${where ? where + ": " : ""}${prefix}${issue.path ? issue.path + ": " : ""}${issue.message}`;
+  return `${where ? where + ": " : ""}${prefix}${
+    issue.path ? issue.path + ": " : ""
+  }${issue.message}`;
 }
 
 /** Collects the issues of one config load. */
@@ -290,7 +292,9 @@ export class ConfigReader {
     if (ms === undefined) {
       this.error(
         key,
-        `Invalid duration ${JSON.stringify(node.raw)}: use a number with a unit, e.g. "200ms", "1m30s", "5s"`,
+        `Invalid duration ${
+          JSON.stringify(node.raw)
+        }: use a number with a unit, e.g. "200ms", "1m30s", "5s"`,
       );
       return defMs;
     }
@@ -305,7 +309,9 @@ export class ConfigReader {
     if (n === undefined || !Number.isInteger(n)) {
       this.error(
         key,
-        `Invalid size ${JSON.stringify(node.raw)}: use bytes or a number with a unit, e.g. "1MiB", "10kb", "16KiB"`,
+        `Invalid size ${
+          JSON.stringify(node.raw)
+        }: use bytes or a number with a unit, e.g. "1MiB", "10kb", "16KiB"`,
       );
       return def;
     }
@@ -395,9 +401,9 @@ export class ConfigReader {
       const hint = suggest(key, this.#known);
       this.issues.error(
         this.childPath(key),
-        `Unknown key ${JSON.stringify(key)}${hint ? ` (did you mean ${JSON.stringify(hint)}?)` : ""}${
-          this.#known.size > 0 ? `; valid keys: ${[...this.#known].sort().join(", ")}` : ""
-        }`,
+        `Unknown key ${JSON.stringify(key)}${
+          hint ? ` (did you mean ${JSON.stringify(hint)}?)` : ""
+        }${this.#known.size > 0 ? `; valid keys: ${[...this.#known].sort().join(", ")}` : ""}`,
         entry.keyPos ?? entry.node.pos,
       );
     }

@@ -96,7 +96,11 @@ function readComponents(
       r.issues.error(
         path,
         `Unknown ${kind} type "${id.type}"${
-          upstream ? ` (upstream has it; here it is ${upstream})` : hint ? ` (did you mean "${hint}"?)` : ""
+          upstream
+            ? ` (upstream has it; here it is ${upstream})`
+            : hint
+            ? ` (did you mean "${hint}"?)`
+            : ""
         }; valid types: ${valid.join(", ") || "none"}`,
         pos,
       );
@@ -218,13 +222,19 @@ export function parseCollectorConfig(
   const connectors = r.section("connectors");
   for (const id of connectors.keys()) {
     connectors.known(id);
-    connectors.error(id, "Connectors are not supported yet: remove it and use one pipeline per route");
+    connectors.error(
+      id,
+      "Connectors are not supported yet: remove it and use one pipeline per route",
+    );
   }
   const service = r.section("service");
   const serviceExtensions = service.stringList("extensions");
   for (const ext of serviceExtensions) {
     if (!declared.extension.has(ext)) {
-      service.error("extensions", `References extension "${ext}" which is not configured under "extensions"`);
+      service.error(
+        "extensions",
+        `References extension "${ext}" which is not configured under "extensions"`,
+      );
     }
   }
   const pipelines = readPipelines(service, declared);
@@ -245,7 +255,9 @@ export function parseCollectorConfig(
           `${section}::${id}`,
           kind === "extension"
             ? `Extension "${id}" is defined but not listed in service::extensions, so it will not start`
-            : `${kind[0]!.toUpperCase()}${kind.slice(1)} "${id}" is defined but not used in any pipeline`,
+            : `${kind[0]!.toUpperCase()}${
+              kind.slice(1)
+            } "${id}" is defined but not used in any pipeline`,
           c.pos,
         );
       }

@@ -20,7 +20,9 @@ export function parseHostPort(address: string): { hostname: string; port: number
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(address.trim());
   const port = m ? Number(m[3]) : NaN;
   if (!m || port > 65535) {
-    throw new SyntaxError(`Invalid address "${address}": expected host:port, e.g. "localhost:8888"`);
+    throw new SyntaxError(
+      `Invalid address "${address}": expected host:port, e.g. "localhost:8888"`,
+    );
   }
   return { hostname: m[1] ?? (m[2] || "0.0.0.0"), port };
 }
@@ -50,7 +52,9 @@ export function serveMetrics(
       hostname,
       port,
       onListen: (addr) => {
-        const bound = `${addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname}:${addr.port}`;
+        const bound = `${
+          addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname
+        }:${addr.port}`;
         logger.info(`Serving own metrics on http://${bound}/metrics`);
         ready.resolve({ address: bound, close: () => server.shutdown() });
       },

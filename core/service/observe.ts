@@ -7,7 +7,7 @@
  */
 
 import type { ConsumeContext, LogsConsumer } from "../consumer.ts";
-import { type Logs, logRecordCount } from "../pdata/logs.ts";
+import { logRecordCount, type Logs } from "../pdata/logs.ts";
 import type { Labels, MetricsRegistry } from "../telemetry/metrics.ts";
 
 /** Counts what a receiver hands on: accepted when the pipeline took it, refused when not. */

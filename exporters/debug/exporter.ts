@@ -6,7 +6,7 @@
 
 import type { CreateSettings, Exporter } from "../../core/component.ts";
 import type { ConsumeContext } from "../../core/consumer.ts";
-import { type Logs, logRecordCount } from "../../core/pdata/logs.ts";
+import { logRecordCount, type Logs } from "../../core/pdata/logs.ts";
 import { createLogger, type Logger } from "../../core/telemetry/logger.ts";
 import type { DebugConfig } from "./config.ts";
 import { detailedText, normalText } from "./text.ts";

@@ -1,0 +1,118 @@
+/**
+ * SIGTERM during a burst: receivers stop first, in-flight batches drain through a slow
+ * exporter, and nothing a receiver already had acknowledged is lost.
+ */
+import assert from "node:assert/strict";
+import { spawnCli } from "../fakes/run.ts";
+
+async function lines(path: string): Promise<string[]> {
+  try {
+    return (await Deno.readTextFile(path)).split("\n").filter((l) => l !== "");
+  } catch {
+    return [];
+  }
+}
+
+async function waitFor(
+  check: () => Promise<boolean>,
+  what: string,
+  limitMs = 20_000,
+): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+function config(dir: string, delay: string): string {
+  return `receivers:
+  testgen:
+    batches: 0
+    batch_size: 50
+    ack_file: ${dir}/acked.txt
+exporters:
+  capture:
+    delay: ${delay}
+    file: ${dir}/exported.txt
+service:
+  telemetry:
+    metrics:
+      level: none
+  pipelines:
+    logs:
+      receivers: [testgen]
+      exporters: [capture]
+`;
+}
+
+Deno.test("SIGTERM during a burst loses nothing a receiver acknowledged", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/config.yaml`, config(dir, "30ms"));
+    const child = await spawnCli(["--config", `${dir}/config.yaml`], {
+      entry: "tests/fakes/test_main.ts",
+    });
+    await waitFor(
+      async () => (await lines(`${dir}/acked.txt`)).length >= 200,
+      "acknowledged records",
+    );
+    child.kill("SIGTERM");
+    const { code, stderr } = await child.output();
+    const log = new TextDecoder().decode(stderr);
+    assert.equal(code, 0, log);
+    const acked = await lines(`${dir}/acked.txt`);
+    const exported = new Set(await lines(`${dir}/exported.txt`));
+    const lost = acked.filter((b) => !exported.has(b));
+    assert.deepEqual(lost, [], "acknowledged records missing at the exporter");
+    assert.equal(
+      exported.size,
+      acked.length,
+      "the batch in flight at SIGTERM was drained, not dropped",
+    );
+    assert.doesNotMatch(log, /consume failed/);
+    assert.match(log, /Received SIGTERM, shutting down/);
+    assert.match(log, /Shutdown complete/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a second signal forces exit without waiting for the drain", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/config.yaml`, config(dir, "60s"));
+    const child = await spawnCli(["--config", `${dir}/config.yaml`], {
+      entry: "tests/fakes/test_main.ts",
+    });
+    // The first batch is stuck in the 60 s exporter once the collector reports ready.
+    const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+    let seen = "";
+    while (!seen.includes("Everything is ready")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      seen += value;
+    }
+    child.kill("SIGTERM");
+    while (!seen.includes("Received SIGTERM")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      seen += value;
+    }
+    child.kill("SIGINT");
+    const rest = (async () => {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        seen += value;
+      }
+    })();
+    const { code } = await child.status;
+    await rest;
+    await child.stdout.cancel();
+    assert.equal(code, 1);
+    assert.match(seen, /Received SIGINT again: exiting without waiting for the drain/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
