@@ -6,7 +6,7 @@
  * @module
  */
 
-import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
+import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
 import { type EnvLookup, expandEnv } from "./expand.ts";
 import type { ConfigNode, MapEntry, MapNode, Position } from "./node.ts";
 import type { ConfigIssues } from "./reader.ts";
@@ -20,6 +20,9 @@ export interface LoadOptions {
 }
 
 const KEY_DELIMITER = "::";
+/** Bounds alias expansion, so a "billion laughs" document cannot exhaust memory. */
+const MAX_NODES = 200_000;
+const MAX_DEPTH = 200;
 
 /** Parses YAML text into a config tree; syntax errors go to `issues` with their position. */
 export function parseYaml(
@@ -40,24 +43,56 @@ export function parseYaml(
   }
   if (doc.errors.length > 0) return undefined;
 
-  const convert = (node: unknown, path: string): ConfigNode => {
+  let budget = MAX_NODES;
+  const tooBig: ConfigNode = { type: "scalar", value: null, raw: "" };
+  const convert = (node: unknown, path: string, depth = 0): ConfigNode => {
     const pos = posAt((node as Node | null)?.range?.[0]);
+    if (--budget < 0 || depth > MAX_DEPTH) {
+      if (budget === -1 || depth === MAX_DEPTH + 1) {
+        issues.error(
+          path,
+          "The document is too large or too deeply nested once aliases are expanded",
+          pos,
+        );
+      }
+      return tooBig;
+    }
+    if (isAlias(node)) {
+      const target = node.resolve(doc);
+      if (target === undefined) {
+        issues.error(path, `Unknown YAML alias "*${node.source}"`, pos);
+        return tooBig;
+      }
+      return convert(target, path, depth + 1);
+    }
     if (isMap(node)) {
       const entries = new Map<string, MapEntry>();
       for (const pair of node.items) {
         const keyNode = pair.key;
         const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
         const keyPos = posAt((keyNode as Node | null)?.range?.[0]);
+        if (key === "<<" && pair.value) {
+          // YAML merge key (`<<: *defaults`): keys written in this map win over merged ones.
+          const merged = convert(pair.value, path, depth + 1);
+          for (const source of merged.type === "seq" ? merged.items : [merged]) {
+            if (source.type !== "map") continue;
+            for (const [k, e] of source.entries) if (!entries.has(k)) entries.set(k, e);
+          }
+          continue;
+        }
         const childPath = path === "" ? key : `${path}::${key}`;
         const value = pair.value === null || pair.value === undefined
           ? { type: "scalar" as const, value: null, raw: "", pos: keyPos }
-          : convert(pair.value, childPath);
+          : convert(pair.value, childPath, depth + 1);
+        // A key written after a merge replaces the merged one rather than merging into it.
+        if (entries.has(key) && !key.includes(KEY_DELIMITER)) entries.delete(key);
         setPath(entries, key.split(KEY_DELIMITER), { keyPos, node: value });
       }
       return { type: "map", entries, pos };
     }
     if (isSeq(node)) {
-      return { type: "seq", items: node.items.map((n, i) => convert(n, `${path}::${i}`)), pos };
+      const items = node.items.map((n, i) => convert(n, `${path}::${i}`, depth + 1));
+      return { type: "seq", items, pos };
     }
     if (isScalar(node)) {
       const source = (node as { source?: string }).source;
@@ -69,7 +104,7 @@ export function parseYaml(
       }
       return { type: "scalar", value: String(value), raw, pos };
     }
-    issues.error(path, "Unsupported YAML node (aliases and tags are not supported)", pos);
+    issues.error(path, "Unsupported YAML node", pos);
     return { type: "scalar", value: null, raw: "", pos };
   };
   return convert(doc.contents, "");

@@ -104,3 +104,35 @@ Deno.test("loadConfig() reports a missing file, an unset env source and an unkno
   assert.match(messages[1]!, /UNSET is not set/);
   assert.match(messages[2]!, /unsupported scheme "s3"/);
 });
+
+Deno.test("parseYaml() resolves anchors, aliases and merge keys", () => {
+  const issues = new ConfigIssues();
+  const text = `defaults: &d
+  timeout: 5s
+  headers: {a: "1"}
+one:
+  <<: *d
+  timeout: 1s
+two: *d
+`;
+  const node = parseYaml(text, "f", () => undefined, issues);
+  assert.deepEqual(issues.list, []);
+  assert.deepEqual(toPlain(node), {
+    defaults: { timeout: "5s", headers: { a: "1" } },
+    one: { timeout: "1s", headers: { a: "1" } },
+    two: { timeout: "5s", headers: { a: "1" } },
+  });
+});
+
+Deno.test("parseYaml() stops a billion-laughs document with an error", () => {
+  const levels = ["a: &a [x, x, x, x, x, x, x, x, x, x]"];
+  for (let i = 1; i < 9; i++) {
+    const prev = String.fromCharCode(96 + i);
+    const cur = String.fromCharCode(97 + i);
+    levels.push(`${cur}: &${cur} [${Array(10).fill(`*${prev}`).join(", ")}]`);
+  }
+  const issues = new ConfigIssues();
+  parseYaml(levels.join("\n") + "\n", "lol.yaml", () => undefined, issues);
+  assert.equal(issues.errors.length, 1);
+  assert.match(issues.errors[0]!.message, /too large or too deeply nested/);
+});
