@@ -7,10 +7,12 @@
 
 import type { Factory } from "./core/component.ts";
 import { debugFactory } from "./exporters/debug/mod.ts";
+import { fileStorageFactory } from "./extensions/file_storage/mod.ts";
 
 /** Every factory compiled into otelcol-deno. */
 export const BUILTIN_FACTORIES: readonly Factory[] = [
   debugFactory,
+  fileStorageFactory,
 ];
 
 /**
