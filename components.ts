@@ -8,10 +8,14 @@
 import type { Factory } from "./core/component.ts";
 import { debugFactory } from "./exporters/debug/mod.ts";
 import { fileStorageFactory } from "./extensions/file_storage/mod.ts";
+import { otlpHttpFactory } from "./exporters/otlphttp/mod.ts";
+import { batchFactory } from "./processors/batch/mod.ts";
 
 /** Every factory compiled into otelcol-deno. */
 export const BUILTIN_FACTORIES: readonly Factory[] = [
+  batchFactory,
   debugFactory,
+  otlpHttpFactory,
   fileStorageFactory,
 ];
 

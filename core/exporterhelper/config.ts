@@ -165,7 +165,7 @@ export function parseQueueConfig(r: ConfigReader, def = defaultQueueConfig()): Q
   } else {
     cfg.waitForResult = wait;
   }
-  if (r.raw("batch") !== undefined || (r.has("batch") && r.node?.entries.has("batch"))) {
+  if (r.has("batch")) {
     cfg.batch = parseQueueBatchConfig(r.section("batch"), sizerSet ? cfg.sizer : undefined);
     if (cfg.batch.sizer === cfg.sizer && cfg.batch.minSize > cfg.queueSize) {
       r.error(

@@ -1,0 +1,42 @@
+/**
+ * Client authentication for exporters: an extension (e.g. `bearertokenauth`,
+ * `headers_setter`) that gives the headers to put on each outgoing request. An exporter
+ * finds it on the host by the id in its `auth::authenticator` at start.
+ *
+ * @module
+ */
+
+import type { Extension, Host } from "./component.ts";
+import type { ClientInfo } from "./consumer.ts";
+
+/** An extension that authenticates outgoing requests by adding headers. */
+export interface ClientAuthenticator extends Extension {
+  /**
+   * Headers to set on one request (e.g. `Authorization`). `client` is the metadata that
+   * came with the data, for authenticators that copy values from it (`headers_setter`).
+   * Rejects when no credentials are available; the exporter then retries.
+   */
+  getRequestHeaders(client?: ClientInfo): Promise<Record<string, string>>;
+}
+
+/** True when `ext` can authenticate outgoing requests. */
+export function isClientAuthenticator(ext: Extension | undefined): ext is ClientAuthenticator {
+  return ext !== undefined &&
+    typeof (ext as Partial<ClientAuthenticator>).getRequestHeaders === "function";
+}
+
+/** Finds the authenticator `id` on the host; throws an error naming it when unusable. */
+export function getClientAuthenticator(host: Host, id: string): ClientAuthenticator {
+  const ext = host.getExtension(id);
+  if (ext === undefined) {
+    throw new Error(
+      `Authenticator "${id}" is not running: define it under "extensions" and list it in "service::extensions"`,
+    );
+  }
+  if (!isClientAuthenticator(ext)) {
+    throw new Error(
+      `Extension "${id}" cannot authenticate outgoing requests (it is not a client authenticator)`,
+    );
+  }
+  return ext;
+}

@@ -1,0 +1,290 @@
+/**
+ * Size- and time-triggered batching, shared by the `batch` processor and the exporter's
+ * `sending_queue::batch`. Every piece added gets a promise that settles once all the
+ * batches holding its records were sent: it resolves when they all succeeded and otherwise
+ * rejects with the first error, so callers keep both backpressure and the send result.
+ *
+ * @module
+ */
+
+import { PermanentError } from "../consumer.ts";
+import type { ClientInfo } from "../consumer.ts";
+import type { Logs } from "../pdata/logs.ts";
+import { sizeOf, takeFront } from "./logs_batch.ts";
+
+/** Why a batch was sent. */
+export type FlushTrigger = "size" | "timeout" | "shutdown";
+
+/** Options of a {@linkcode Batcher}. */
+export interface BatcherOptions {
+  sizer: "items" | "bytes";
+  /** Send once at least this much is pending; 0 sends every piece at once. */
+  minSize: number;
+  /** Split batches larger than this; 0 = no limit. */
+  maxSize: number;
+  /** Send what is pending this long after the first of it arrived; 0 sends at once. */
+  timeoutMs: number;
+  /** Sends one batch. */
+  send(logs: Logs): Promise<void>;
+  /** Told about every batch handed to `send`. */
+  onFlush?(trigger: FlushTrigger, size: number): void;
+}
+
+interface Tracker {
+  /** Pending segments plus batches in flight that hold some of this piece's records. */
+  parts: number;
+  added: boolean;
+  error: unknown;
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+interface Segment {
+  logs: Logs;
+  size: number;
+  tracker: Tracker;
+}
+
+function settle(t: Tracker): void {
+  if (t.parts > 0 || !t.added) return;
+  if (t.error === undefined) t.resolve();
+  else t.reject(t.error);
+}
+
+/** One batch under construction and the timer that bounds its age. */
+export class Batcher {
+  readonly #opts: BatcherOptions;
+  #segments: Segment[] = [];
+  #pendingSize = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #inFlight = new Set<Promise<void>>();
+
+  /** Builds a batcher. */
+  constructor(options: BatcherOptions) {
+    this.#opts = options;
+  }
+
+  /** Size pending (not yet handed to `send`). */
+  get pendingSize(): number {
+    return this.#pendingSize;
+  }
+
+  /**
+   * Adds `logs` (ownership passes to the batcher). Resolves once every batch holding its
+   * records was sent; rejects with the first send error otherwise.
+   */
+  add(logs: Logs, size = sizeOf(this.#opts.sizer, logs)): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const tracker: Tracker = { parts: 0, added: false, error: undefined, resolve, reject };
+      if (size > 0) {
+        tracker.parts = 1;
+        this.#segments.push({ logs, size, tracker });
+        this.#pendingSize += size;
+      }
+      const o = this.#opts;
+      if (o.timeoutMs === 0 || o.minSize === 0) {
+        this.#flush(this.#pendingSize > 0 ? 1 : 0, "size");
+      } else {
+        if (this.#pendingSize >= o.minSize) this.#flush(o.minSize, "size");
+        this.#armTimer();
+      }
+      tracker.added = true;
+      settle(tracker);
+    });
+  }
+
+  #armTimer(): void {
+    if (this.#pendingSize === 0) {
+      this.#clearTimer();
+    } else if (this.#timer === undefined) {
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        this.#flush(1, "timeout");
+      }, this.#opts.timeoutMs);
+    }
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** Sends batches while at least `threshold` is pending. */
+  #flush(threshold: number, trigger: FlushTrigger): void {
+    const max = this.#opts.maxSize;
+    while (this.#pendingSize > 0 && this.#pendingSize >= threshold) {
+      const batch = this.#cut(max > 0 ? max : Infinity);
+      this.#dispatch(batch.logs, batch.size, batch.trackers, trigger);
+    }
+    if (this.#pendingSize === 0) this.#clearTimer();
+    else if (this.#timer !== undefined && trigger !== "timeout") {
+      // A size-triggered send starts a fresh age window for what is left, as upstream.
+      this.#clearTimer();
+      this.#armTimer();
+    } else this.#armTimer();
+  }
+
+  #cut(limit: number): { logs: Logs; size: number; trackers: Tracker[] } {
+    const out: Logs = { resourceLogs: [] };
+    const trackers: Tracker[] = [];
+    let size = 0;
+    while (this.#segments.length > 0) {
+      const seg = this.#segments[0]!;
+      if (size + seg.size <= limit) {
+        this.#segments.shift();
+        for (const rl of seg.logs.resourceLogs) out.resourceLogs.push(rl);
+        size += seg.size;
+        this.#pendingSize -= seg.size;
+        trackers.push(seg.tracker);
+        continue;
+      }
+      if (size >= limit) break;
+      // Split this piece: its front fills the batch, the rest stays first in line.
+      const front = takeFront(seg.logs, limit - size, this.#opts.sizer);
+      const frontSize = sizeOf(this.#opts.sizer, front);
+      if (frontSize === 0) {
+        // Nothing measurable could be cut off: send the piece whole rather than stall.
+        for (const rl of front.resourceLogs) out.resourceLogs.push(rl);
+        if (size > 0) break;
+        this.#segments.shift();
+        for (const rl of seg.logs.resourceLogs) out.resourceLogs.push(rl);
+        this.#pendingSize -= seg.size;
+        trackers.push(seg.tracker);
+        return { logs: out, size: seg.size, trackers };
+      }
+      const restSize = sizeOf(this.#opts.sizer, seg.logs);
+      this.#pendingSize -= seg.size - restSize;
+      seg.size = restSize;
+      for (const rl of front.resourceLogs) out.resourceLogs.push(rl);
+      size += frontSize;
+      trackers.push(seg.tracker);
+      if (restSize === 0) this.#segments.shift();
+      else seg.tracker.parts++; // the rest stays pending as well
+      break;
+    }
+    return { logs: out, size, trackers };
+  }
+
+  #dispatch(logs: Logs, size: number, trackers: Tracker[], trigger: FlushTrigger): void {
+    this.#opts.onFlush?.(trigger, size);
+    let sent: Promise<void>;
+    try {
+      sent = this.#opts.send(logs);
+    } catch (err) {
+      sent = Promise.reject(err);
+    }
+    const p = sent.then(
+      () => {
+        for (const t of trackers) {
+          t.parts--;
+          settle(t);
+        }
+      },
+      (err) => {
+        for (const t of trackers) {
+          t.parts--;
+          if (t.error === undefined) t.error = err;
+          settle(t);
+        }
+      },
+    ).finally(() => this.#inFlight.delete(p));
+    this.#inFlight.add(p);
+  }
+
+  /** Sends everything pending now and waits for every send in flight. */
+  async flushAll(): Promise<void> {
+    this.#clearTimer();
+    this.#flush(1, "shutdown");
+    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+  }
+
+  /** Drops what is pending (its promises reject with `reason`); stops the timer. */
+  discard(reason: unknown): void {
+    this.#clearTimer();
+    for (const seg of this.#segments.splice(0)) {
+      if (seg.tracker.error === undefined) seg.tracker.error = reason;
+      seg.tracker.parts--;
+      settle(seg.tracker);
+    }
+    this.#pendingSize = 0;
+  }
+}
+
+/** Options of a {@linkcode PartitionedBatcher}. */
+export interface PartitionedBatcherOptions extends Omit<BatcherOptions, "send" | "onFlush"> {
+  /** Client metadata keys to partition by (case-insensitive); empty = one batcher. */
+  metadataKeys: readonly string[];
+  /** Most partitions allowed; more are refused. 0 = no limit. */
+  cardinalityLimit: number;
+  /** Sends one batch with the client metadata of its partition. */
+  send(logs: Logs, client: ClientInfo | undefined): Promise<void>;
+  onFlush?(trigger: FlushTrigger, size: number): void;
+  /** Told the number of partitions whenever it changes. */
+  onPartitions?(count: number): void;
+}
+
+/** Refusal of data that would open one partition more than `metadata_cardinality_limit`. */
+export class TooManyPartitionsError extends PermanentError {
+  /** Builds the error. */
+  constructor(limit: number) {
+    super(
+      `Too many batcher metadata-value combinations (limit ${limit}): raise metadata_cardinality_limit or list fewer metadata_keys`,
+    );
+    this.name = "TooManyPartitionsError";
+  }
+}
+
+/** One {@linkcode Batcher} per distinct combination of the `metadata_keys` values. */
+export class PartitionedBatcher {
+  readonly #opts: PartitionedBatcherOptions;
+  readonly #keys: string[];
+  #single: Batcher | undefined;
+  #parts = new Map<string, Batcher>();
+
+  /** Builds the batcher. */
+  constructor(options: PartitionedBatcherOptions) {
+    this.#opts = options;
+    this.#keys = options.metadataKeys.map((k) => k.toLowerCase());
+  }
+
+  #newBatcher(client: ClientInfo | undefined): Batcher {
+    return new Batcher({
+      ...this.#opts,
+      send: (logs) => this.#opts.send(logs, client),
+      onFlush: this.#opts.onFlush,
+    });
+  }
+
+  /** Adds `logs` to the batch of its partition; see {@linkcode Batcher.add}. */
+  add(logs: Logs, client: ClientInfo | undefined, size?: number): Promise<void> {
+    if (this.#keys.length === 0) {
+      this.#single ??= this.#newBatcher(undefined);
+      return this.#single.add(logs, size);
+    }
+    const values = this.#keys.map((k) => client?.metadata?.get(k));
+    const key = JSON.stringify(values);
+    let b = this.#parts.get(key);
+    if (b === undefined) {
+      const limit = this.#opts.cardinalityLimit;
+      if (limit > 0 && this.#parts.size >= limit) {
+        return Promise.reject(new TooManyPartitionsError(limit));
+      }
+      // Only the partition keys travel on, as upstream's batcher does.
+      const metadata = new Map<string, readonly string[]>();
+      this.#keys.forEach((k, i) => {
+        if (values[i] !== undefined) metadata.set(k, values[i]!);
+      });
+      b = this.#newBatcher({ metadata });
+      this.#parts.set(key, b);
+      this.#opts.onPartitions?.(this.#parts.size);
+    }
+    return b.add(logs, size);
+  }
+
+  /** Sends everything pending and waits for all sends in flight. */
+  async flushAll(): Promise<void> {
+    const all = [...this.#parts.values()];
+    if (this.#single) all.push(this.#single);
+    await Promise.all(all.map((b) => b.flushAll()));
+  }
+}

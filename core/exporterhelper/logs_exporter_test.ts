@@ -1,0 +1,415 @@
+import assert from "node:assert/strict";
+import { ComponentId, type CreateSettings, type Host } from "../component.ts";
+import { type ClientInfo, isPermanent, PermanentError, RetryableError } from "../consumer.ts";
+import type { Logs } from "../pdata/logs.ts";
+import type { StorageExtension } from "../storage.ts";
+import { nopLogger } from "../telemetry/logger.ts";
+import { MetricsRegistry } from "../telemetry/metrics.ts";
+import { idsOf, logsWithIds, range } from "./_test_logs.ts";
+import {
+  defaultQueueConfig,
+  defaultRetryConfig,
+  type QueueConfig,
+  type RetryConfig,
+} from "./config.ts";
+import {
+  type LogsSender,
+  newLogsExporter,
+  REQUEST_CODEC,
+  type SendResult,
+} from "./logs_exporter.ts";
+import { QueueFullError } from "./queue.ts";
+import { MemoryStorageClient } from "./testing.ts";
+
+const LABELS = { exporter: "otlp_http/t" };
+
+function settings(metrics = new MetricsRegistry()): CreateSettings {
+  return {
+    id: new ComponentId("otlp_http", "t"),
+    kind: "exporter",
+    logger: nopLogger(),
+    metrics,
+    componentLabels: LABELS,
+    buildInfo: { command: "otelcol-deno", description: "otelcol-deno", version: "0.1.0" },
+  };
+}
+
+function hostWith(data?: Map<string, Uint8Array>): Host & { clients: MemoryStorageClient[] } {
+  const clients: MemoryStorageClient[] = [];
+  const ext: StorageExtension = {
+    start: () => Promise.resolve(),
+    shutdown: () => Promise.resolve(),
+    getClient: (kind, id, name) => {
+      assert.equal(kind, "exporter");
+      assert.equal(id.toString(), "otlp_http/t");
+      assert.equal(name, "logs");
+      const c = new MemoryStorageClient(data);
+      clients.push(c);
+      return Promise.resolve(c);
+    },
+  };
+  return {
+    clients,
+    getExtension: (id) => id === "file_storage" ? ext : undefined,
+    reportFatalError: (e) => {
+      throw e;
+    },
+  };
+}
+
+/** A sender whose outcome per call is scripted; records what it got. */
+class FakeSender implements LogsSender {
+  calls: { ids: number[]; client?: ClientInfo }[] = [];
+  script: Array<(logs: Logs) => Promise<SendResult | void>> = [];
+  fallback: (logs: Logs) => Promise<SendResult | void> = () => Promise.resolve();
+  started = 0;
+  stopped = 0;
+
+  start(): Promise<void> {
+    this.started++;
+    return Promise.resolve();
+  }
+
+  shutdown(): Promise<void> {
+    this.stopped++;
+    return Promise.resolve();
+  }
+
+  send(
+    logs: Logs,
+    client: ClientInfo | undefined,
+    signal: AbortSignal,
+  ): Promise<SendResult | void> {
+    this.calls.push({ ids: idsOf(logs), client });
+    const step = this.script.shift() ?? this.fallback;
+    return Promise.race([
+      step(logs),
+      new Promise<never>((_, reject) => {
+        if (signal.aborted) reject(signal.reason);
+        signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+      }),
+    ]);
+  }
+
+  get sentIds(): number[] {
+    return this.calls.flatMap((c) => c.ids);
+  }
+}
+
+const fastRetry: RetryConfig = {
+  ...defaultRetryConfig(),
+  initialIntervalMs: 1,
+  maxIntervalMs: 5,
+  maxElapsedTimeMs: 0,
+};
+
+function queue(over: Partial<QueueConfig> = {}): QueueConfig {
+  return { ...defaultQueueConfig(), ...over };
+}
+
+function never(): Promise<never> {
+  return new Promise(() => {});
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+Deno.test("exporter helper: the in-memory queue acknowledges only after the backend did", async () => {
+  const metrics = new MetricsRegistry();
+  const sender = new FakeSender();
+  let release!: () => void;
+  sender.script.push(() => new Promise<void>((r) => release = r));
+  const exp = newLogsExporter(settings(metrics), { retry: fastRetry, queue: queue() }, sender);
+  await exp.start(hostWith());
+  let acked = false;
+  const p = exp.consume(logsWithIds([1, 2, 3]), {}).then(() => acked = true);
+  await sleep(10);
+  assert.equal(acked, false);
+  assert.equal(metrics.value("otelcol_exporter_queue_size", { ...LABELS, data_type: "logs" }), 1);
+  assert.equal(
+    metrics.value("otelcol_exporter_queue_capacity", { ...LABELS, data_type: "logs" }),
+    1000,
+  );
+  release();
+  await p;
+  assert.equal(metrics.value("otelcol_exporter_sent_log_records", LABELS), 3);
+  assert.equal(metrics.value("otelcol_exporter_queue_size", { ...LABELS, data_type: "logs" }), 0);
+  await exp.shutdown();
+  assert.equal(sender.started, 1);
+  assert.equal(sender.stopped, 1);
+});
+
+Deno.test("exporter helper: wait_for_result false acknowledges on enqueue, as upstream", async () => {
+  const sender = new FakeSender();
+  let release!: () => void;
+  sender.script.push(() => new Promise<void>((r) => release = r));
+  const exp = newLogsExporter(settings(), {
+    retry: fastRetry,
+    queue: queue({ waitForResult: false }),
+  }, sender);
+  await exp.start(hostWith());
+  await exp.consume(logsWithIds([1]), {});
+  await sleep(5);
+  assert.deepEqual(sender.sentIds, [1]);
+  release();
+  await exp.shutdown();
+});
+
+Deno.test("exporter helper: retryable failures are retried until they succeed", async () => {
+  const metrics = new MetricsRegistry();
+  const sender = new FakeSender();
+  sender.script.push(
+    () => Promise.reject(new Error("connection refused")),
+    () => Promise.reject(new RetryableError("503", { retryAfterMs: 5 })),
+  );
+  const exp = newLogsExporter(settings(metrics), { retry: fastRetry, queue: queue() }, sender);
+  await exp.start(hostWith());
+  await exp.consume(logsWithIds([4, 5]), {});
+  assert.equal(sender.calls.length, 3);
+  assert.equal(metrics.value("otelcol_exporter_sent_log_records", LABELS), 2);
+  assert.equal(metrics.value("otelcol_exporter_send_failed_log_records", LABELS), 0);
+  await exp.shutdown();
+});
+
+Deno.test("exporter helper: a permanent error is returned, counted, and does not block the queue", async () => {
+  const metrics = new MetricsRegistry();
+  const sender = new FakeSender();
+  sender.script.push(() => Promise.reject(new PermanentError("HTTP 400: bad record")));
+  const exp = newLogsExporter(settings(metrics), {
+    retry: fastRetry,
+    queue: queue({ numConsumers: 1 }),
+  }, sender);
+  await exp.start(hostWith());
+  const first = exp.consume(logsWithIds([1, 2]), {});
+  const second = exp.consume(logsWithIds([3]), {});
+  await assert.rejects(first, (e) => isPermanent(e) && /bad record/.test((e as Error).message));
+  await second;
+  assert.deepEqual(sender.sentIds, [1, 2, 3]);
+  assert.equal(metrics.value("otelcol_exporter_send_failed_log_records", LABELS), 2);
+  assert.equal(metrics.value("otelcol_exporter_sent_log_records", LABELS), 1);
+  await exp.shutdown();
+});
+
+Deno.test("exporter helper: retries exhausted give a retryable error to the producer", async () => {
+  const sender = new FakeSender();
+  sender.fallback = () => Promise.reject(new Error("down"));
+  const exp = newLogsExporter(settings(), {
+    retry: { ...fastRetry, initialIntervalMs: 5, maxIntervalMs: 5, maxElapsedTimeMs: 12 },
+    queue: queue(),
+  }, sender);
+  await exp.start(hostWith());
+  await assert.rejects(
+    exp.consume(logsWithIds([1]), {}),
+    (e) => e instanceof RetryableError && /No more retries left: down/.test(e.message),
+  );
+  await exp.shutdown();
+});
+
+Deno.test("exporter helper: a full queue refuses with a retryable error and counts it", async () => {
+  const metrics = new MetricsRegistry();
+  const sender = new FakeSender();
+  sender.fallback = never;
+  const exp = newLogsExporter(settings(metrics), {
+    retry: fastRetry,
+    queue: queue({ numConsumers: 1, queueSize: 2 }),
+    drainTimeoutMs: 10,
+  }, sender);
+  await exp.start(hostWith());
+  const held = [exp.consume(logsWithIds([1]), {}), exp.consume(logsWithIds([2]), {})];
+  held.forEach((p) => p.catch(() => {}));
+  await assert.rejects(exp.consume(logsWithIds([3, 4, 5]), {}), QueueFullError);
+  assert.equal(metrics.value("otelcol_exporter_enqueue_failed_log_records", LABELS), 3);
+  await exp.shutdown();
+  // At shutdown the in-memory queue's unsent data is reported as failed, and producers told.
+  await assert.rejects(held[0]!, RetryableError);
+  await assert.rejects(held[1]!, RetryableError);
+  assert.equal(metrics.value("otelcol_exporter_send_failed_log_records", LABELS), 2);
+});
+
+Deno.test("exporter helper: block_on_overflow makes producers wait instead of failing", async () => {
+  const sender = new FakeSender();
+  const gates: Array<() => void> = [];
+  sender.fallback = () => new Promise<void>((r) => gates.push(r));
+  const exp = newLogsExporter(settings(), {
+    retry: fastRetry,
+    queue: queue({ numConsumers: 1, queueSize: 1, blockOnOverflow: true }),
+  }, sender);
+  await exp.start(hostWith());
+  const all = range(0, 5).map((i) => exp.consume(logsWithIds([i]), {}));
+  for (let i = 0; i < 5; i++) {
+    await sleep(5);
+    assert.equal(gates.length, i + 1, "one request at a time");
+    gates[i]!();
+  }
+  await Promise.all(all);
+  assert.deepEqual(sender.sentIds, range(0, 5));
+  await exp.shutdown();
+});
+
+Deno.test("exporter helper: without a queue, consume sends directly and returns the outcome", async () => {
+  const sender = new FakeSender();
+  sender.script.push(() => Promise.reject(new PermanentError("413 too large")));
+  const exp = newLogsExporter(
+    settings(),
+    { retry: fastRetry, queue: queue({ enabled: false }) },
+    sender,
+  );
+  await exp.start(hostWith());
+  await assert.rejects(exp.consume(logsWithIds([1]), {}), /413 too large/);
+  await exp.consume(logsWithIds([2]), {});
+  assert.deepEqual(sender.sentIds, [1, 2]);
+  await exp.shutdown();
+});
+
+Deno.test("exporter helper: partial success counts the rejected records as failed", async () => {
+  const metrics = new MetricsRegistry();
+  const sender = new FakeSender();
+  sender.script.push(() => Promise.resolve({ rejected: 2 }));
+  const exp = newLogsExporter(settings(metrics), { retry: fastRetry, queue: queue() }, sender);
+  await exp.start(hostWith());
+  await exp.consume(logsWithIds([1, 2, 3, 4, 5]), {});
+  assert.equal(metrics.value("otelcol_exporter_sent_log_records", LABELS), 3);
+  assert.equal(metrics.value("otelcol_exporter_send_failed_log_records", LABELS), 2);
+  await exp.shutdown();
+});
+
+Deno.test("exporter helper: client metadata travels through the queue to the sender", async () => {
+  const sender = new FakeSender();
+  const exp = newLogsExporter(settings(), { retry: fastRetry, queue: queue() }, sender);
+  await exp.start(hostWith());
+  const metadata = new Map([["x-scope-orgid", ["tenant-a"]]]);
+  await exp.consume(logsWithIds([1]), { client: { metadata } });
+  assert.deepEqual(sender.calls[0]!.client?.metadata?.get("x-scope-orgid"), ["tenant-a"]);
+  await exp.shutdown();
+});
+
+Deno.test("exporter helper: refuses data before start and after shutdown (retryable)", async () => {
+  const exp = newLogsExporter(settings(), { retry: fastRetry, queue: queue() }, new FakeSender());
+  await assert.rejects(
+    exp.consume(logsWithIds([1]), {}),
+    (e) => e instanceof RetryableError && /not started/.test(e.message),
+  );
+  await exp.start(hostWith());
+  await exp.shutdown();
+  await assert.rejects(exp.consume(logsWithIds([1]), {}), RetryableError);
+  await exp.shutdown(); // idempotent
+});
+
+Deno.test("exporter helper: shutdown drains the in-memory queue while the backend answers", async () => {
+  const sender = new FakeSender();
+  sender.fallback = () => sleep(5);
+  const exp = newLogsExporter(settings(), {
+    retry: fastRetry,
+    queue: queue({ numConsumers: 2, waitForResult: false }),
+  }, sender);
+  await exp.start(hostWith());
+  for (let i = 0; i < 20; i++) await exp.consume(logsWithIds([i]), {});
+  await exp.shutdown();
+  assert.deepEqual(sender.sentIds.sort((a, b) => a - b), range(0, 20));
+});
+
+Deno.test("exporter helper: the persistent queue acknowledges once on disk, and keeps data over a restart", async () => {
+  const data = new Map<string, Uint8Array>();
+  const down = new FakeSender();
+  down.fallback = () => Promise.reject(new Error("backend down"));
+  const first = newLogsExporter(settings(), {
+    retry: fastRetry,
+    queue: queue({ storage: "file_storage", waitForResult: false, numConsumers: 2 }),
+    drainTimeoutMs: 20,
+  }, down);
+  const host1 = hostWith(data);
+  await first.start(host1);
+  for (let i = 0; i < 10; i++) await first.consume(logsWithIds([i * 2, i * 2 + 1]), {});
+  await first.shutdown();
+  assert.equal(host1.clients[0]!.closed, true);
+  assert.ok(down.calls.length > 0, "it tried");
+
+  const up = new FakeSender();
+  const metrics = new MetricsRegistry();
+  const second = newLogsExporter(settings(metrics), {
+    retry: fastRetry,
+    queue: queue({ storage: "file_storage", waitForResult: false, numConsumers: 1 }),
+  }, up);
+  await second.start(hostWith(data));
+  for (let i = 0; i < 100 && up.sentIds.length < 20; i++) await sleep(5);
+  await second.shutdown();
+  assert.deepEqual(up.sentIds, range(0, 20), "every record, in order, after the restart");
+  assert.equal(metrics.value("otelcol_exporter_sent_log_records", LABELS), 20);
+  assert.deepEqual([...data.keys()], ["meta"], "nothing left on disk");
+});
+
+Deno.test("exporter helper: the persistent queue drops permanently failed requests from disk", async () => {
+  const data = new Map<string, Uint8Array>();
+  const sender = new FakeSender();
+  sender.script.push(() => Promise.reject(new PermanentError("400")));
+  const exp = newLogsExporter(settings(), {
+    retry: fastRetry,
+    queue: queue({ storage: "file_storage", waitForResult: false, numConsumers: 1 }),
+  }, sender);
+  await exp.start(hostWith(data));
+  await exp.consume(logsWithIds([1]), {});
+  await exp.consume(logsWithIds([2]), {});
+  for (let i = 0; i < 100 && sender.calls.length < 2; i++) await sleep(2);
+  await exp.shutdown();
+  assert.deepEqual(sender.sentIds, [1, 2]);
+  assert.deepEqual([...data.keys()], ["meta"]);
+});
+
+Deno.test("exporter helper: a persistent queue on a missing extension fails start, naming it", async () => {
+  const exp = newLogsExporter(settings(), {
+    retry: fastRetry,
+    queue: queue({ storage: "file_storage/missing", waitForResult: false }),
+  }, new FakeSender());
+  await assert.rejects(
+    exp.start(hostWith()),
+    /Storage extension "file_storage\/missing" is not running/,
+  );
+});
+
+Deno.test("exporter helper: sending_queue::batch merges small requests up to min_size", async () => {
+  const sender = new FakeSender();
+  const exp = newLogsExporter(settings(), {
+    retry: fastRetry,
+    queue: queue({
+      sizer: "items",
+      queueSize: 1000,
+      batch: { sizer: "items", minSize: 10, maxSize: 0, flushTimeoutMs: 10_000, metadataKeys: [] },
+    }),
+  }, sender);
+  await exp.start(hostWith());
+  await Promise.all(range(0, 5).map((i) => exp.consume(logsWithIds([i * 2, i * 2 + 1]), {})));
+  assert.equal(sender.calls.length, 1);
+  assert.deepEqual(sender.sentIds.sort((a, b) => a - b), range(0, 10));
+  await exp.shutdown();
+});
+
+Deno.test("exporter helper: sending_queue::batch by bytes ships on size or on the flush timeout", async () => {
+  const sender = new FakeSender();
+  const exp = newLogsExporter(settings(), {
+    retry: fastRetry,
+    queue: queue({
+      storage: "file_storage",
+      waitForResult: false,
+      batch: { sizer: "bytes", minSize: 5000, maxSize: 0, flushTimeoutMs: 40, metadataKeys: [] },
+    }),
+  }, sender);
+  await exp.start(hostWith(new Map()));
+  for (let i = 0; i < 30; i++) await exp.consume(logsWithIds([i], "svc", 200), {});
+  await sleep(5);
+  assert.ok(sender.calls.length >= 1, "size trigger fired");
+  await exp.consume(logsWithIds([99]), {});
+  await sleep(80);
+  assert.ok(sender.sentIds.includes(99), "timeout trigger fired");
+  await exp.shutdown();
+  assert.deepEqual(sender.sentIds.sort((a, b) => a - b), [...range(0, 30), 99]);
+});
+
+Deno.test("REQUEST_CODEC round-trips logs and client metadata, and refuses garbage", () => {
+  const req = { logs: logsWithIds([1, 2]), metadata: new Map([["k", ["a", "b"]]]) };
+  const back = REQUEST_CODEC.decode(REQUEST_CODEC.encode(req));
+  assert.deepEqual(idsOf(back.logs), [1, 2]);
+  assert.deepEqual([...back.metadata!], [["k", ["a", "b"]]]);
+  assert.throws(() => REQUEST_CODEC.decode(new Uint8Array([0, 0, 0, 99, 1])));
+  assert.throws(() => REQUEST_CODEC.decode(new Uint8Array([0, 0])));
+});

@@ -1,0 +1,329 @@
+/**
+ * One OTLP/HTTP send attempt: encode (protobuf or JSON), compress, POST, and turn the answer
+ * into success, a partial success, a retryable error (429/502/503/504, network errors,
+ * timeouts; with `Retry-After`) or a permanent one (every other 4xx/5xx, with the message of
+ * the google.rpc.Status body). Queue, retries and metrics come from core/exporterhelper.
+ *
+ * @module
+ */
+
+import zlib from "node:zlib";
+import { promisify } from "node:util";
+import type { CreateSettings, Host } from "../../core/component.ts";
+import { type ClientInfo, PermanentError, RetryableError } from "../../core/consumer.ts";
+import {
+  type ClientAuthenticator,
+  getClientAuthenticator,
+} from "../../core/auth.ts";
+import type { LogsSender, SendResult } from "../../core/exporterhelper/logs_exporter.ts";
+import { errorMessage, parseRetryAfter } from "../../core/exporterhelper/retry.ts";
+import type { Logs } from "../../core/pdata/logs.ts";
+import { decodeLogsResponseJson, encodeLogsRequestJson } from "../../core/pdata/otlp_json.ts";
+import { decodeLogsResponse, encodeLogsRequest } from "../../core/pdata/otlp_proto.ts";
+import type { Logger } from "../../core/telemetry/logger.ts";
+import type { OtlpHttpConfig } from "./config.ts";
+import { createClient } from "./http_client.ts";
+
+/** Upstream reads at most this much of a response. */
+const MAX_RESPONSE_BYTES = 64 * 1024;
+/** Bodies above this are compressed off the main thread, so the event loop stays free. */
+const ASYNC_COMPRESS_BYTES = 256 * 1024;
+const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
+
+const gzipAsync = promisify(zlib.gzip);
+const zstdAsync = promisify(zlib.zstdCompress);
+const textEncoder = new TextEncoder();
+
+/** Go's names for CPU architectures, as upstream's User-Agent shows them. */
+function goArch(arch: string): string {
+  return arch === "x86_64" ? "amd64" : arch === "aarch64" ? "arm64" : arch;
+}
+
+/** `<description>/<version> (<os>/<arch>)`, as upstream's exporter sends. */
+export function userAgent(settings: CreateSettings): string {
+  const b = settings.buildInfo;
+  return `${b.description}/${b.version} (${Deno.build.os}/${goArch(Deno.build.arch)})`;
+}
+
+/** Compresses `body` for `Content-Encoding`. */
+export async function compress(
+  body: Uint8Array,
+  kind: OtlpHttpConfig["compression"],
+  level: number | undefined,
+): Promise<Uint8Array> {
+  if (kind === "none") return body;
+  const big = body.length >= ASYNC_COMPRESS_BYTES;
+  if (kind === "gzip") {
+    const opts = level === undefined ? {} : { level };
+    return new Uint8Array(big ? await gzipAsync(body, opts) : zlib.gzipSync(body, opts));
+  }
+  const opts = level === undefined
+    ? {}
+    : { params: { [zlib.constants.ZSTD_c_compressionLevel]: level } };
+  return new Uint8Array(big ? await zstdAsync(body, opts) : zlib.zstdCompressSync(body, opts));
+}
+
+/** Reads at most `limit` bytes of a response body, then drops the rest. */
+async function readLimited(resp: Response, limit: number): Promise<Uint8Array> {
+  if (resp.body === null) return new Uint8Array(0);
+  const reader = resp.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let n = 0;
+  try {
+    while (n < limit) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      n += value.length;
+    }
+  } finally {
+    reader.cancel().catch(() => {});
+  }
+  const out = new Uint8Array(Math.min(n, limit));
+  let off = 0;
+  for (const c of chunks) {
+    const part = c.subarray(0, out.length - off);
+    out.set(part, off);
+    off += part.length;
+    if (off >= out.length) break;
+  }
+  return out;
+}
+
+/**
+ * The `message` (field 2) of a protobuf google.rpc.Status, decoded by hand since only that
+ * field is needed; `undefined` when the bytes are not such a message.
+ */
+export function statusMessage(bytes: Uint8Array): string | undefined {
+  let pos = 0;
+  const varint = (): number => {
+    let result = 0;
+    let shift = 0;
+    for (;;) {
+      if (pos >= bytes.length || shift > 63) throw new RangeError("truncated varint");
+      const b = bytes[pos++]!;
+      if (shift < 53) result += (b & 0x7f) * 2 ** shift;
+      if ((b & 0x80) === 0) return result;
+      shift += 7;
+    }
+  };
+  let message: string | undefined;
+  try {
+    while (pos < bytes.length) {
+      const tag = varint();
+      const field = Math.floor(tag / 8);
+      const wire = tag & 7;
+      if (field === 0) return undefined;
+      if (wire === 0) varint();
+      else if (wire === 1) pos += 8;
+      else if (wire === 5) pos += 4;
+      else if (wire === 2) {
+        const len = varint();
+        if (pos + len > bytes.length) return undefined;
+        if (field === 2) {
+          message = new TextDecoder("utf-8", { fatal: true }).decode(
+            bytes.subarray(pos, pos + len),
+          );
+        }
+        pos += len;
+      } else return undefined;
+      if (pos > bytes.length) return undefined;
+    }
+  } catch {
+    return undefined;
+  }
+  return message;
+}
+
+/** The human part of an error response body, per its content type. */
+function errorDetail(contentType: string, body: Uint8Array): string {
+  if (body.length === 0) return "";
+  if (contentType === "application/x-protobuf") return statusMessage(body) ?? "";
+  const text = new TextDecoder().decode(body);
+  if (contentType === "application/json") {
+    try {
+      const m = JSON.parse(text)?.message;
+      if (typeof m === "string") return m;
+    } catch { /* fall through to the text */ }
+  }
+  return text.length > 512 ? text.slice(0, 512) + "…" : text.trim();
+}
+
+function hint(status: number): string {
+  if (status === 413) {
+    return " (the backend refuses requests this large: lower the batch size, e.g. batch::send_batch_max_size)";
+  }
+  if (status === 401 || status === 403) {
+    return " (check the credentials: headers or auth::authenticator)";
+  }
+  if (status === 404) {
+    return " (check endpoint / logs_endpoint: the path should usually end in /v1/logs)";
+  }
+  return "";
+}
+
+/** Sends batches to one OTLP/HTTP endpoint. */
+export class OtlpHttpSender implements LogsSender {
+  readonly #cfg: OtlpHttpConfig;
+  readonly #logger: Logger;
+  readonly #headers: Record<string, string>;
+  #client: Deno.HttpClient | undefined;
+  #auth: ClientAuthenticator | undefined;
+
+  /** Prepares the sender; `start` creates the HTTP client. */
+  constructor(settings: CreateSettings, cfg: OtlpHttpConfig) {
+    this.#cfg = cfg;
+    this.#logger = settings.logger;
+    const headers: Record<string, string> = { "user-agent": userAgent(settings) };
+    for (const [k, v] of Object.entries(cfg.headers)) headers[k.toLowerCase()] = v;
+    headers["content-type"] = cfg.encoding === "json"
+      ? "application/json"
+      : "application/x-protobuf";
+    if (cfg.compression !== "none") headers["content-encoding"] = cfg.compression;
+    else delete headers["content-encoding"];
+    this.#headers = headers;
+  }
+
+  /** The headers every request carries (before authentication). */
+  get headers(): Readonly<Record<string, string>> {
+    return this.#headers;
+  }
+
+  async start(host: Host): Promise<void> {
+    if (this.#cfg.authenticator !== undefined) {
+      this.#auth = getClientAuthenticator(host, this.#cfg.authenticator);
+    }
+    this.#client = await createClient(this.#cfg);
+  }
+
+  shutdown(): Promise<void> {
+    this.#client?.close();
+    this.#client = undefined;
+    return Promise.resolve();
+  }
+
+  /** Encodes and compresses a batch as it will be sent. */
+  async body(logs: Logs): Promise<Uint8Array> {
+    const raw = this.#cfg.encoding === "json"
+      ? textEncoder.encode(encodeLogsRequestJson(logs))
+      : encodeLogsRequest(logs);
+    return await compress(raw, this.#cfg.compression, this.#cfg.compressionLevel);
+  }
+
+  async send(logs: Logs, client: ClientInfo | undefined, signal: AbortSignal): Promise<SendResult> {
+    const url = this.#cfg.logsUrl;
+    let body: Uint8Array;
+    try {
+      body = await this.body(logs);
+    } catch (err) {
+      throw new PermanentError(`Cannot encode the batch for ${url}: ${errorMessage(err)}`, {
+        cause: err,
+      });
+    }
+    let headers = this.#headers;
+    if (this.#auth !== undefined) {
+      let extra: Record<string, string>;
+      try {
+        extra = await this.#auth.getRequestHeaders(client);
+      } catch (err) {
+        throw new RetryableError(
+          `Authenticator "${this.#cfg.authenticator}" gave no credentials: ${errorMessage(err)}`,
+          {
+            cause: err,
+          },
+        );
+      }
+      headers = { ...headers, ...extra };
+    }
+    // timeout 0 means none, as upstream's http.Client.
+    const timeout = this.#cfg.timeoutMs > 0 ? AbortSignal.timeout(this.#cfg.timeoutMs) : undefined;
+    let resp: Response;
+    try {
+      resp = await fetch(url, {
+        method: "POST",
+        body: body as Uint8Array<ArrayBuffer>,
+        headers,
+        client: this.#client,
+        signal: timeout ? AbortSignal.any([signal, timeout]) : signal,
+      });
+    } catch (err) {
+      if (signal.aborted) throw err;
+      if (timeout?.aborted) {
+        throw new RetryableError(`Request to ${url} timed out after ${this.#cfg.timeoutMs} ms`, {
+          cause: err,
+        });
+      }
+      throw new RetryableError(`Request to ${url} failed: ${describeFetchError(err)}`, {
+        cause: err,
+      });
+    }
+    const contentType = (resp.headers.get("content-type") ?? "").split(";")[0]!.trim()
+      .toLowerCase();
+    let payload: Uint8Array;
+    try {
+      payload = await readLimited(resp, MAX_RESPONSE_BYTES);
+    } catch (err) {
+      if (resp.ok) {
+        // The backend accepted the data; a broken answer body must not cause a resend.
+        this.#logger.warn("Could not read the response body of an accepted request", {
+          url,
+          error: errorMessage(err),
+        });
+        return {};
+      }
+      throw new RetryableError(
+        `Request to ${url} failed while reading the answer: ${errorMessage(err)}`,
+        {
+          cause: err,
+        },
+      );
+    }
+    if (resp.ok) return this.#success(contentType, payload);
+    const detail = errorDetail(contentType, payload);
+    const message = `Request to ${url} failed with HTTP ${resp.status}${
+      detail ? `: ${detail}` : ""
+    }`;
+    if (RETRYABLE_STATUS.has(resp.status)) {
+      throw new RetryableError(message, {
+        retryAfterMs: parseRetryAfter(resp.headers.get("retry-after")),
+      });
+    }
+    throw new PermanentError(message + hint(resp.status));
+  }
+
+  #success(contentType: string, payload: Uint8Array): SendResult {
+    if (payload.length === 0) return {};
+    let partial: { rejectedLogRecords: bigint; errorMessage: string } | undefined;
+    try {
+      if (contentType === "application/x-protobuf") partial = decodeLogsResponse(payload);
+      else if (contentType === "application/json") {
+        partial = decodeLogsResponseJson(new TextDecoder().decode(payload));
+      } else return {};
+    } catch (err) {
+      // Upstream turns this into a permanent error; the data was accepted though (2xx), so
+      // counting it as failed would be wrong and retrying would duplicate it.
+      this.#logger.warn("Could not parse the backend's answer to an accepted request", {
+        url: this.#cfg.logsUrl,
+        error: errorMessage(err),
+      });
+      return {};
+    }
+    if (partial === undefined) return {};
+    const rejected = Number(partial.rejectedLogRecords);
+    if (rejected > 0 || partial.errorMessage !== "") {
+      this.#logger.warn("Partial success response", {
+        message: partial.errorMessage,
+        dropped_log_records: rejected,
+      });
+    }
+    return { rejected };
+  }
+}
+
+function describeFetchError(err: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = err, i = 0; e instanceof Error && i < 4; i++, e = e.cause) {
+    if (!parts.includes(e.message)) parts.push(e.message);
+  }
+  return parts.join(": ") || String(err);
+}
