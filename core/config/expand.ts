@@ -16,6 +16,8 @@ export interface Expansion {
   readonly whole: boolean;
   /** Problems found (unknown scheme, unterminated reference, bad variable name). */
   readonly errors: string[];
+  /** Variables referenced without a default that are not set (upstream warns about them). */
+  readonly unset: string[];
 }
 
 const VAR_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
@@ -31,8 +33,9 @@ export function denoEnv(name: string): string | undefined {
 
 /** Expands every reference in `input`. Unset variables without a default become "". */
 export function expandEnv(input: string, env: EnvLookup): Expansion {
-  if (!input.includes("$")) return { text: input, whole: false, errors: [] };
+  if (!input.includes("$")) return { text: input, whole: false, errors: [], unset: [] };
   const errors: string[] = [];
+  const unset: string[] = [];
   let out = "";
   let refs = 0;
   let i = 0;
@@ -59,15 +62,20 @@ export function expandEnv(input: string, env: EnvLookup): Expansion {
       out += input.slice(i);
       break;
     }
-    out += resolveReference(input.slice(i + 2, end), env, errors);
+    out += resolveReference(input.slice(i + 2, end), env, errors, unset);
     refs++;
     i = end + 1;
   }
   const whole = refs === 1 && /^\$\{[^}]*\}$/.test(input);
-  return { text: out, whole, errors };
+  return { text: out, whole, errors, unset };
 }
 
-function resolveReference(ref: string, env: EnvLookup, errors: string[]): string {
+function resolveReference(
+  ref: string,
+  env: EnvLookup,
+  errors: string[],
+  unset: string[],
+): string {
   let body = ref;
   const colon = ref.indexOf(":");
   if (colon >= 0) {
@@ -92,6 +100,7 @@ function resolveReference(ref: string, env: EnvLookup, errors: string[]): string
     return "";
   }
   const value = env(name);
+  if (value === undefined && fallback === undefined) unset.push(name);
   if (value === undefined || (value === "" && fallback !== undefined)) return fallback ?? "";
   return value;
 }

@@ -9,7 +9,7 @@
 import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
 import { type EnvLookup, expandEnv } from "./expand.ts";
 import type { ConfigNode, MapEntry, MapNode, Position } from "./node.ts";
-import type { ConfigIssues } from "./reader.ts";
+import { ConfigIssues } from "./reader.ts";
 
 /** Options for {@linkcode loadConfig}. */
 export interface LoadOptions {
@@ -24,11 +24,14 @@ const KEY_DELIMITER = "::";
 const MAX_NODES = 200_000;
 const MAX_DEPTH = 200;
 
-/** Parses YAML text into a config tree; syntax errors go to `issues` with their position. */
+/**
+ * Parses YAML text into a config tree; syntax errors go to `issues` with their position.
+ * `env` expands `${env:…}` in string values; `undefined` leaves strings as written.
+ */
 export function parseYaml(
   text: string,
   file: string,
-  env: EnvLookup,
+  env: EnvLookup | undefined,
   issues: ConfigIssues,
 ): ConfigNode | undefined {
   const lineCounter = new LineCounter();
@@ -98,7 +101,10 @@ export function parseYaml(
       const source = (node as { source?: string }).source;
       const raw = typeof source === "string" ? source : String(node.value ?? "");
       const value = node.value;
-      if (typeof value === "string") return expandScalar(value, pos, path, env, issues);
+      if (typeof value === "string") {
+        if (env !== undefined) return expandScalar(value, pos, path, env, issues);
+        return { type: "scalar", value, raw, pos };
+      }
       if (value === null || typeof value === "number" || typeof value === "boolean") {
         return { type: "scalar", value, raw, pos };
       }
@@ -110,7 +116,10 @@ export function parseYaml(
   return convert(doc.contents, "");
 }
 
-/** Expands env references in one string scalar; a whole `${env:X}` keeps YAML typing of X. */
+/**
+ * Expands env references in one string scalar. A value that is exactly one reference is
+ * read as YAML, as upstream does: `${env:PORT}` can be a number, `${env:PATHS}` a list.
+ */
 function expandScalar(
   value: string,
   pos: Position | undefined,
@@ -120,22 +129,41 @@ function expandScalar(
 ): ConfigNode {
   const exp = expandEnv(value, env);
   for (const e of exp.errors) issues.error(path, e, pos);
-  if (exp.whole) {
-    const typed = typedScalar(exp.text);
-    return { type: "scalar", value: typed, raw: exp.text, pos };
+  for (const name of exp.unset) {
+    issues.warn(
+      path,
+      `Environment variable ${name} is not set: it expands to an empty string`,
+      pos,
+    );
+  }
+  if (exp.whole && exp.text.trim() !== "") {
+    const valueIssues = new ConfigIssues();
+    const parsed = parseYaml(exp.text, pos?.file ?? "env", undefined, valueIssues);
+    if (parsed !== undefined && valueIssues.errors.length === 0) {
+      if (parsed.type !== "scalar") return relocate(parsed, pos);
+      if (typeof parsed.value === "number" || typeof parsed.value === "boolean") {
+        return { type: "scalar", value: parsed.value, raw: exp.text, pos };
+      }
+    }
   }
   return { type: "scalar", value: exp.text, raw: exp.text, pos };
 }
 
-/** Interprets text as a YAML scalar (int, float, bool, null or string), like upstream does for env values. */
-function typedScalar(text: string): string | number | boolean | null {
-  if (text === "") return "";
-  const doc = parseDocument(text);
-  if (doc.errors.length === 0 && isScalar(doc.contents)) {
-    const v = doc.contents.value;
-    if (typeof v === "number" || typeof v === "boolean") return v;
+/** Gives every node of a tree parsed from an env value the position of the reference. */
+function relocate(node: ConfigNode, pos: Position | undefined): ConfigNode {
+  switch (node.type) {
+    case "scalar":
+      return { ...node, pos };
+    case "seq":
+      return { type: "seq", items: node.items.map((n) => relocate(n, pos)), pos };
+    case "map": {
+      const entries = new Map<string, MapEntry>();
+      for (const [k, e] of node.entries) {
+        entries.set(k, { keyPos: pos, node: relocate(e.node, pos) });
+      }
+      return { type: "map", entries, pos };
+    }
   }
-  return text;
 }
 
 /** Sets a (possibly `::`-nested) key in a map, merging into existing nested maps. */

@@ -136,3 +136,24 @@ Deno.test("parseYaml() stops a billion-laughs document with an error", () => {
   assert.equal(issues.errors.length, 1);
   assert.match(issues.errors[0]!.message, /too large or too deeply nested/);
 });
+
+Deno.test("a whole ${env:X} reference may hold a YAML list or map; unset variables warn", () => {
+  const issues = new ConfigIssues();
+  const env = (k: string) =>
+    ({ PATHS: "[/var/log/a.log, /var/log/b.log]", HDRS: "{x-tenant: acme}", TEXT: "a: b: c" })[k];
+  const node = parseYaml(
+    "include: ${env:PATHS}\nheaders: ${env:HDRS}\nodd: ${env:TEXT}\nmissing: ${env:NOPE}\n",
+    "f",
+    env,
+    issues,
+  );
+  assert.deepEqual(toPlain(node), {
+    include: ["/var/log/a.log", "/var/log/b.log"],
+    headers: { "x-tenant": "acme" },
+    odd: "a: b: c",
+    missing: "",
+  });
+  assert.deepEqual(issues.errors, []);
+  assert.equal(issues.warnings.length, 1);
+  assert.match(issues.warnings[0]!.message, /NOPE is not set/);
+});

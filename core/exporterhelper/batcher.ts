@@ -78,6 +78,10 @@ export class Batcher {
       const tracker: Tracker = { parts: 0, added: false, error: undefined, resolve, reject };
       if (size > 0) {
         tracker.parts = 1;
+        // Splitting cuts the resource and scope lists in place; the caller (and any fan-out
+        // sibling sharing the batch) must keep seeing the whole batch, so split a copy of
+        // the envelopes. Records themselves are never changed.
+        if (this.#opts.maxSize > 0) logs = copyEnvelopes(logs);
         this.#segments.push({ logs, size, tracker });
         this.#pendingSize += size;
       }
@@ -287,4 +291,14 @@ export class PartitionedBatcher {
     if (this.#single) all.push(this.#single);
     await Promise.all(all.map((b) => b.flushAll()));
   }
+}
+
+/** Copies the resource and scope envelopes of `logs`, sharing the records. */
+function copyEnvelopes(logs: Logs): Logs {
+  return {
+    resourceLogs: logs.resourceLogs.map((rl) => ({
+      ...rl,
+      scopeLogs: rl.scopeLogs.map((sl) => ({ ...sl })),
+    })),
+  };
 }

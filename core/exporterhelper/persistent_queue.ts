@@ -219,7 +219,10 @@ export class PersistentQueue<T> extends QueueBase<T> {
     const size = bytes === undefined ? undefined : itemSize(bytes);
     if (bytes !== undefined && size !== undefined) {
       try {
-        return { index, size, value: this.#codec.decode(bytes.subarray(HEADER)) };
+        // The size measured at start wins over the header's: the sizer may have changed
+        // since the item was written, and `done` must release what `start` counted.
+        const counted = this.#open.get(index) ?? size;
+        return { index, size: counted, value: this.#codec.decode(bytes.subarray(HEADER)) };
       } catch (err) {
         reason = errorMessage(err);
       }

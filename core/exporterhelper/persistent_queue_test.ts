@@ -130,9 +130,14 @@ Deno.test("PersistentQueue re-measures stored requests when the sizer changed", 
     await q.start();
     await q.offer("abcdef", 1);
   }
-  const { q } = open(data, { sizer: "bytes" });
+  const { q } = open(data, { sizer: "bytes", capacity: 10 });
   await q.start();
   assert.equal(q.size, 6);
+  const e = await q.read();
+  await q.done(e!);
+  assert.equal(q.size, 0, "draining releases what start counted, not the header's old size");
+  await q.offer("abcdefgh", 8);
+  assert.equal(q.size, 8);
 });
 
 Deno.test("PersistentQueue drops an undecodable request, logs it and moves on", async () => {

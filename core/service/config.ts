@@ -229,7 +229,12 @@ export function parseCollectorConfig(
   }
   const service = r.section("service");
   const serviceExtensions = service.stringList("extensions");
+  const seenExtensions = new Set<string>();
   for (const ext of serviceExtensions) {
+    if (seenExtensions.has(ext)) {
+      service.error("extensions", `References extension "${ext}" more than once`);
+    }
+    seenExtensions.add(ext);
     if (!declared.extension.has(ext)) {
       service.error(
         "extensions",

@@ -158,6 +158,16 @@ export class Graph {
       } catch (err) {
         const startErr = new StartError(node, err);
         this.#options.logger.error(startErr.message);
+        // The failed component may hold what it opened before failing (clients, files);
+        // shutdown is safe without a completed start, so release it too.
+        await node.component.shutdown().catch((e) =>
+          this.#options.logger.warn(
+            `Shutdown of "${node.id}" ${node.kind} after its failed start failed`,
+            {
+              error: e,
+            },
+          )
+        );
         await this.shutdown();
         throw startErr;
       }

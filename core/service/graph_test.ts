@@ -191,6 +191,43 @@ Deno.test("a component failing to start stops those already started and names it
   assert.deepEqual(order, [
     "start extension flaky/ok",
     "start extension flaky/bad",
+    "stop extension flaky/bad",
     "stop extension flaky/ok",
   ]);
+});
+
+Deno.test("an exporter that splits batches leaves its fan-out sibling's data whole", async () => {
+  const { otlpHttpFactory } = await import("../../exporters/otlphttp/mod.ts");
+  const { startOtlpSink } = await import("../../tests/fakes/otlp_sink.ts");
+  const sink = await startOtlpSink();
+  try {
+    CAPTURED.clear();
+    const issues = new ConfigIssues();
+    const config = parseCollectorConfig(
+      fromPlain({
+        receivers: { testgen: { batches: 1, batch_size: 10 } },
+        exporters: {
+          otlp_http: {
+            endpoint: sink.url,
+            sending_queue: { batch: { max_size: 2, min_size: 2, flush_timeout: "10ms" } },
+          },
+          capture: { key: "sibling" },
+        },
+        service: {
+          telemetry: { metrics: { level: "none" } },
+          pipelines: { logs: { receivers: ["testgen"], exporters: ["otlp_http", "capture"] } },
+        },
+      }),
+      new Registry([...FACTORIES, otlpHttpFactory]),
+      issues,
+    );
+    assert.deepEqual(issues.errors, []);
+    const c = new Collector(config, { logSink: () => {} });
+    await c.start();
+    await c.shutdown();
+    assert.equal(CAPTURED.get("sibling")!.flatMap(bodies).length, 10);
+    assert.equal(sink.records, 10);
+  } finally {
+    await sink.stop();
+  }
 });
