@@ -69,6 +69,11 @@ export class Batcher {
     return this.#pendingSize;
   }
 
+  /** True when nothing is pending and no send is in flight. */
+  get idle(): boolean {
+    return this.#pendingSize === 0 && this.#inFlight.size === 0;
+  }
+
   /**
    * Adds `logs` (ownership passes to the batcher). Resolves once every batch holding its
    * records was sent; rejects with the first send error otherwise.
@@ -220,6 +225,11 @@ export interface PartitionedBatcherOptions extends Omit<BatcherOptions, "send" |
   metadataKeys: readonly string[];
   /** Most partitions allowed; more are refused. 0 = no limit. */
   cardinalityLimit: number;
+  /**
+   * Drop partitions with nothing pending or in flight before refusing a new one at the
+   * limit (the exporter's batching); the batch processor counts every combination, as upstream.
+   */
+  evictIdle?: boolean;
   /** Sends one batch with the client metadata of its partition. */
   send(logs: Logs, client: ClientInfo | undefined): Promise<void>;
   onFlush?(trigger: FlushTrigger, size: number): void;
@@ -270,6 +280,9 @@ export class PartitionedBatcher {
     let b = this.#parts.get(key);
     if (b === undefined) {
       const limit = this.#opts.cardinalityLimit;
+      if (limit > 0 && this.#parts.size >= limit && this.#opts.evictIdle) {
+        for (const [k, part] of this.#parts) if (part.idle) this.#parts.delete(k);
+      }
       if (limit > 0 && this.#parts.size >= limit) {
         return Promise.reject(new TooManyPartitionsError(limit));
       }

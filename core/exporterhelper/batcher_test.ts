@@ -239,3 +239,33 @@ Deno.test("PartitionedBatcher refuses a partition over metadata_cardinality_limi
   // Missing metadata is a partition of its own too.
   await assert.rejects(pb.add(logsWithIds([5]), undefined), TooManyPartitionsError);
 });
+
+Deno.test("PartitionedBatcher with evictIdle forgets idle partitions instead of refusing", async () => {
+  const { send } = collect();
+  const pb = new PartitionedBatcher({
+    sizer: "items",
+    minSize: 1,
+    maxSize: 0,
+    timeoutMs: 10,
+    metadataKeys: ["tenant"],
+    cardinalityLimit: 2,
+    evictIdle: true,
+    send,
+  });
+  const m = (t: string): ClientInfo => ({ metadata: new Map([["tenant", [t]]]) });
+  for (let i = 0; i < 50; i++) await pb.add(logsWithIds([i]), m(`tenant-${i}`));
+  // Two partitions that are both busy still hit the limit.
+  const slow = new PartitionedBatcher({
+    sizer: "items",
+    minSize: 1,
+    maxSize: 0,
+    timeoutMs: 10,
+    metadataKeys: ["tenant"],
+    cardinalityLimit: 2,
+    evictIdle: true,
+    send: () => new Promise(() => {}),
+  });
+  void slow.add(logsWithIds([1]), m("a"));
+  void slow.add(logsWithIds([2]), m("b"));
+  await assert.rejects(slow.add(logsWithIds([3]), m("c")), TooManyPartitionsError);
+});

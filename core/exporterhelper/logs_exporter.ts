@@ -202,7 +202,9 @@ class HelperExporter implements Exporter {
           maxSize: b.maxSize,
           timeoutMs: b.flushTimeoutMs,
           metadataKeys: b.metadataKeys,
-          cardinalityLimit: 0,
+          // Bounds memory under hostile header values; idle partitions are evicted first.
+          cardinalityLimit: 1000,
+          evictIdle: true,
           send: (logs, client) => this.#sendBatch(logs, client),
           onFlush: (trigger: FlushTrigger, size: number) =>
             this.#settings.logger.debug("Sending batch", { trigger, size }),
