@@ -10,6 +10,7 @@ import { debugFactory } from "./exporters/debug/mod.ts";
 import { fileStorageFactory } from "./extensions/file_storage/mod.ts";
 import { otlpHttpFactory } from "./exporters/otlphttp/mod.ts";
 import { batchFactory } from "./processors/batch/mod.ts";
+import { filelogFactory } from "./receivers/filelog/mod.ts";
 
 /** Every factory compiled into otelcol-deno. */
 export const BUILTIN_FACTORIES: readonly Factory[] = [
@@ -17,6 +18,7 @@ export const BUILTIN_FACTORIES: readonly Factory[] = [
   debugFactory,
   otlpHttpFactory,
   fileStorageFactory,
+  filelogFactory,
 ];
 
 /**
@@ -26,7 +28,7 @@ export const BUILTIN_FACTORIES: readonly Factory[] = [
 export const DEFAULT_CONFIG_YAML = `
 receivers:
   filelog:
-    include: [\${env:OTELCOL_DEMO_LOGS:-./examples/var/log/pods/*/*/*.log}]
+    include: ["\${env:OTELCOL_DEMO_LOGS:-./examples/var/log/pods/*/*/*.log}"]
     start_at: beginning
     include_file_path: true
     operators:

@@ -10,6 +10,9 @@ import type { Factory } from "./component.ts";
 import { ConfigError, formatIssue, sortIssues } from "./config/reader.ts";
 import { BUILD_INFO, Collector, loadCollectorConfig } from "./service/collector.ts";
 
+/** Signals closer together than this count as one (see `runCollector`). */
+const DUPLICATE_SIGNAL_MS = 1000;
+
 /** Exit codes of the CLI. */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 
@@ -29,7 +32,7 @@ Flags:
   --help         print this help
 
 Signals: SIGTERM or SIGINT stops receivers, drains processors and exporters, then stops
-extensions; a second signal forces exit.
+extensions; a second signal (more than a second after the first) forces exit.
 `;
 
 /** What the command line asked for. */
@@ -199,13 +202,17 @@ async function runCollector(
   stderr: (text: string) => void,
 ): Promise<number> {
   const stop = Promise.withResolvers<string>();
-  let signals = 0;
+  let firstSignalAt: number | undefined;
   const onSignal = (name: string) => () => {
-    signals++;
-    if (signals > 1) {
+    const now = performance.now();
+    // `deno task` forwards the terminal's Ctrl-C to a child that already got it from its
+    // process group: a repeat within a second is the same request, not an order to force.
+    if (firstSignalAt !== undefined && now - firstSignalAt < DUPLICATE_SIGNAL_MS) return;
+    if (firstSignalAt !== undefined) {
       stderr(`Received ${name} again: exiting without waiting for the drain\n`);
       Deno.exit(EXIT.failure);
     }
+    firstSignalAt = now;
     stop.resolve(name);
   };
   const handlers: [Deno.Signal, () => void][] = [

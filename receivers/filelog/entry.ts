@@ -1,0 +1,92 @@
+/**
+ * The entry that flows through the operator chain (stanza's `entry.Entry`): plain
+ * JavaScript values, so operators read and write fields cheaply; converted to a
+ * `LogRecord` once at the end of the chain.
+ *
+ * @module
+ */
+
+/** A field value: what JSON, regex captures and config literals produce. */
+export type Value =
+  | string
+  | number
+  | bigint
+  | boolean
+  | null
+  | Uint8Array
+  | Value[]
+  | { [key: string]: Value };
+
+/** A plain map of values (attributes, resource, parsed bodies). */
+export type ValueMap = { [key: string]: Value };
+
+/** Where an entry came from, so checkpoints never pass data an operator still holds. */
+export interface EntrySource {
+  /** Identity of the tracked file (stable for the receiver's lifetime). */
+  readonly fileId: number;
+  /** Byte offset where this entry's first token starts. */
+  readonly start: number;
+  /** Record number of the file before this entry's first token. */
+  readonly recordNum: number;
+}
+
+/** One log entry inside the receiver. */
+export interface Entry {
+  body: Value | undefined;
+  attributes: ValueMap;
+  resource: ValueMap;
+  /**
+   * True while `resource` is shared with other entries (the file's cached resource); field
+   * writers copy it before changing it.
+   */
+  resourceShared: boolean;
+  /** Record time in Unix nanoseconds; 0n = unset. */
+  timestamp: bigint;
+  observed: bigint;
+  severity: number;
+  severityText: string;
+  traceId?: Uint8Array;
+  spanId?: Uint8Array;
+  traceFlags?: number;
+  src: EntrySource | undefined;
+}
+
+/** Returns a new entry with the given body and empty maps. */
+export function newEntry(body: Value | undefined, observed: bigint): Entry {
+  return {
+    body,
+    attributes: {},
+    resource: {},
+    resourceShared: false,
+    timestamp: 0n,
+    observed,
+    severity: 0,
+    severityText: "",
+    src: undefined,
+  };
+}
+
+/** Deep-copies a value (maps and lists; bytes are copied too). */
+export function cloneValue(v: Value): Value {
+  if (v === null || typeof v !== "object") return v;
+  if (v instanceof Uint8Array) return v.slice();
+  if (Array.isArray(v)) return v.map(cloneValue);
+  const out: ValueMap = {};
+  for (const k in v) out[k] = cloneValue(v[k]!);
+  return out;
+}
+
+/** Deep-copies an entry (for fan-out to several operators). */
+export function cloneEntry(e: Entry): Entry {
+  return {
+    ...e,
+    body: e.body === undefined ? undefined : cloneValue(e.body),
+    attributes: cloneValue(e.attributes) as ValueMap,
+    resource: e.resourceShared ? e.resource : cloneValue(e.resource) as ValueMap,
+  };
+}
+
+/** True when `v` is a plain map (not a list, bytes or scalar). */
+export function isMap(v: Value | undefined): v is ValueMap {
+  return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
+}

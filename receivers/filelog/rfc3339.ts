@@ -1,0 +1,71 @@
+/**
+ * Exact RFC 3339 (nano) timestamp parsing to Unix nanoseconds as bigint, fast for the
+ * container path: the seconds part is cached, so a line costs one small BigInt addition.
+ *
+ * @module
+ */
+
+const cache = new Map<string, bigint>();
+
+function digits(s: string, from: number, n: number): number {
+  let v = 0;
+  for (let i = from; i < from + n; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v;
+}
+
+/**
+ * Parses `2006-01-02T15:04:05.999999999Z07:00` (fraction optional, `Z` or `±hh:mm`, `T` or
+ * space) into Unix nanoseconds; `undefined` when the text is not such a timestamp.
+ */
+export function parseRfc3339Nano(s: string): bigint | undefined {
+  if (s.length < 20) return undefined;
+  let i = 19;
+  let nanos = 0;
+  if (s.charCodeAt(i) === 0x2e || s.charCodeAt(i) === 0x2c) {
+    i++;
+    let n = 0;
+    let scale = 100_000_000;
+    while (i < s.length) {
+      const c = s.charCodeAt(i) - 48;
+      if (c < 0 || c > 9) break;
+      if (n < 9) nanos += c * scale;
+      scale /= 10;
+      n++;
+      i++;
+    }
+    if (n === 0) return undefined;
+  }
+  const zone = s.slice(i);
+  const key = s.slice(0, 19) + zone;
+  let base = cache.get(key);
+  if (base === undefined) {
+    const computed = secondsBase(s, zone);
+    if (computed === undefined) return undefined;
+    base = computed;
+    if (cache.size >= 4096) cache.clear();
+    cache.set(key, base);
+  }
+  return nanos === 0 ? base : base + BigInt(nanos);
+}
+
+function secondsBase(s: string, zone: string): bigint | undefined {
+  const y = digits(s, 0, 4), mo = digits(s, 5, 2), d = digits(s, 8, 2);
+  const h = digits(s, 11, 2), mi = digits(s, 14, 2), se = digits(s, 17, 2);
+  const t = s[10];
+  if (
+    s[4] !== "-" || s[7] !== "-" || (t !== "T" && t !== "t" && t !== " ") || s[13] !== ":" ||
+    s[16] !== ":" || y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 ||
+    mi < 0 || mi > 59 || se < 0 || se > 60
+  ) return undefined;
+  let offsetMin = 0;
+  if (zone === "Z" || zone === "z") offsetMin = 0;
+  else if (/^[+-]\d{2}:\d{2}$/.test(zone)) {
+    offsetMin = (zone[0] === "-" ? -1 : 1) * (digits(zone, 1, 2) * 60 + digits(zone, 4, 2));
+  } else return undefined;
+  const ms = Date.UTC(y, mo - 1, d, h, mi, se) - offsetMin * 60_000;
+  return BigInt(ms) * 1_000_000n;
+}

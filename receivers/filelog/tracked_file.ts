@@ -1,0 +1,77 @@
+/**
+ * The state kept for one file: identity (fingerprint), read and acknowledged positions,
+ * the open handle, and the partial-line flush state.
+ *
+ * @module
+ */
+
+import type { ValueMap } from "./entry.ts";
+
+let nextId = 1;
+
+/** One file the receiver knows. */
+export class TrackedFile {
+  /** Identity for the receiver's lifetime (entries point at it). */
+  readonly id: number = nextId++;
+  /** The first bytes of the content (grows up to fingerprint_size). */
+  fp: Uint8Array;
+  /** Path where the file was first seen: its attributes and sibling search use it. */
+  readonly origPath: string;
+  /** Path it was last seen at. */
+  path: string;
+  attrs: ValueMap;
+  /** True once `attrs` match the current config (false for states from a checkpoint). */
+  attrsFresh: boolean;
+  /** Next byte to read; everything before is in the operator chain or delivered. */
+  readOffset: number;
+  recordNum: number;
+  /** Position whose data the consumer accepted: what checkpoints store. */
+  ackOffset: number;
+  ackRecordNum: number;
+  gzip = false;
+  dev: number | undefined;
+  ino: number | undefined;
+  lastSize = -1;
+  lastMtime = -1;
+  handle: Deno.FsFile | undefined;
+  /** Path the handle was opened at (a sibling after rotation). */
+  handlePath: string | undefined;
+  /** Partial data at EOF: where it starts, the file size when seen, since when unchanged. */
+  pendingOffset = -1;
+  pendingSize = -1;
+  pendingSince: number | undefined;
+  /** Dropping the rest of a line cut by max_log_size_behavior: truncate. */
+  skipping = false;
+  /** Polls since the file was last matched at a path (0 = seen in the latest poll). */
+  lostPolls = 0;
+  /** A sibling search was already done for this loss. */
+  searched = false;
+  /** The checkpoint line is stale. */
+  dirty = true;
+  encoded = "";
+
+  constructor(fp: Uint8Array, path: string, attrs: ValueMap, offset: number, recordNum = 0) {
+    this.fp = fp;
+    this.origPath = path;
+    this.path = path;
+    this.attrs = attrs;
+    this.attrsFresh = true;
+    this.readOffset = offset;
+    this.ackOffset = offset;
+    this.recordNum = recordNum;
+    this.ackRecordNum = recordNum;
+  }
+
+  /** Closes the handle, ignoring errors. */
+  close(): void {
+    if (this.handle !== undefined) {
+      try {
+        this.handle.close();
+      } catch {
+        // Already closed.
+      }
+      this.handle = undefined;
+      this.handlePath = undefined;
+    }
+  }
+}
