@@ -69,6 +69,12 @@ export interface QueuedRequest {
   metadata?: ReadonlyMap<string, readonly string[]>;
   /** In-memory queue with `wait_for_result`: settles the producer's `consume`. */
   settle?: (err?: unknown) => void;
+  /**
+   * `logs` already encoded as an OTLP protobuf request, when that was needed to measure it
+   * (persistent queue with the bytes sizer): the queue stores these bytes instead of
+   * encoding again.
+   */
+  encoded?: Uint8Array;
 }
 
 const encoder = new TextEncoder();
@@ -78,7 +84,7 @@ const decoder = new TextDecoder();
 export const REQUEST_CODEC: QueueCodec<QueuedRequest> = {
   encode(req: QueuedRequest): Uint8Array {
     const meta = encoder.encode(JSON.stringify(req.metadata ? [...req.metadata] : []));
-    const body = encodeLogsRequest(req.logs);
+    const body = req.encoded ?? encodeLogsRequest(req.logs);
     const out = new Uint8Array(4 + meta.length + body.length);
     new DataView(out.buffer).setUint32(0, meta.length);
     out.set(meta, 4);
@@ -246,7 +252,7 @@ class HelperExporter implements Exporter {
       });
     }
     try {
-      await queue.offer(req, sizeOf(q.sizer, logs), ctx.signal);
+      await queue.offer(req, this.#measure(req), ctx.signal);
     } catch (err) {
       this.#metrics.enqueueFailed(records);
       if (err instanceof QueueFullError) {
@@ -260,6 +266,18 @@ class HelperExporter implements Exporter {
       this.#publishQueue();
     }
     await settled;
+  }
+
+  /** The size of a request in the queue's sizer units. */
+  #measure(req: QueuedRequest): number {
+    const q = this.#opts.queue;
+    if (q.sizer === "bytes" && q.storage !== undefined) {
+      // The persistent queue stores the protobuf request anyway, and its length is what the
+      // bytes sizer measures: encode once rather than measure and then encode.
+      req.encoded = encodeLogsRequest(req.logs);
+      return req.encoded.length;
+    }
+    return sizeOf(q.sizer, req.logs);
   }
 
   /** Sends with retries and counts the outcome; rejects with the final error. */
@@ -344,6 +362,8 @@ class HelperExporter implements Exporter {
   async #batchReader(): Promise<void> {
     const queue = this.#queue!;
     const limit = this.#opts.queue.numConsumers;
+    // When queue and batch measure alike, the queue's size of a request is the batcher's.
+    const sameSizer = this.#opts.queue.sizer === this.#opts.queue.batch!.sizer;
     for (;;) {
       // Hold at most `num_consumers` batches in flight, so a slow backend stops the reading.
       await this.#inFlight.below(limit);
@@ -352,7 +372,7 @@ class HelperExporter implements Exporter {
       const records = logRecordCount(entry.value.logs);
       const client = entry.value.metadata ? { metadata: entry.value.metadata } : undefined;
       // The batcher takes the logs; outcomes were counted per batch in #sendBatch.
-      this.#batcher!.add(entry.value.logs, client).then(
+      this.#batcher!.add(entry.value.logs, client, sameSizer ? entry.size : undefined).then(
         () => this.#finish(entry, undefined),
         (err) => this.#finish(entry, err),
       ).catch((err) =>

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { ComponentId, type CreateSettings, type Host } from "../component.ts";
 import { type ClientInfo, isPermanent, PermanentError, RetryableError } from "../consumer.ts";
 import type { Logs } from "../pdata/logs.ts";
+import { logsRequestSize } from "../pdata/otlp_proto.ts";
 import type { StorageExtension } from "../storage.ts";
 import { nopLogger } from "../telemetry/logger.ts";
 import { MetricsRegistry } from "../telemetry/metrics.ts";
@@ -403,6 +404,50 @@ Deno.test("exporter helper: sending_queue::batch by bytes ships on size or on th
   assert.ok(sender.sentIds.includes(99), "timeout trigger fired");
   await exp.shutdown();
   assert.deepEqual(sender.sentIds.sort((a, b) => a - b), [...range(0, 30), 99]);
+});
+
+Deno.test("exporter helper: a persistent queue by bytes stores each request once encoded and batches by those sizes", async () => {
+  const metrics = new MetricsRegistry();
+  const sender = new FakeSender();
+  let release!: () => void;
+  sender.script.push(() => new Promise<void>((r) => release = r));
+  const one = logsRequestSize(logsWithIds([0], "svc", 200));
+  const data = new Map<string, Uint8Array>();
+  const exp = newLogsExporter(settings(metrics), {
+    retry: fastRetry,
+    queue: queue({
+      storage: "file_storage",
+      sizer: "bytes",
+      queueSize: 1_000_000,
+      waitForResult: false,
+      batch: {
+        sizer: "bytes",
+        minSize: 3 * one,
+        maxSize: 0,
+        flushTimeoutMs: 60_000,
+        metadataKeys: [],
+      },
+    }),
+  }, sender);
+  await exp.start(hostWith(data));
+  for (let i = 0; i < 4; i++) await exp.consume(logsWithIds([i], "svc", 200), {});
+  const stored = [...data].filter(([k]) => k !== "meta").map(([, v]) => v);
+  assert.equal(stored.length, 4);
+  // Header (10 bytes), then exactly what REQUEST_CODEC writes for the request.
+  assert.deepEqual(
+    stored[0]!.subarray(10),
+    REQUEST_CODEC.encode({ logs: logsWithIds([0], "svc", 200) }),
+  );
+  assert.equal(
+    metrics.value("otelcol_exporter_queue_size", { ...LABELS, data_type: "logs" }),
+    4 * one,
+  );
+  await sleep(10);
+  // The batch reached min_size with the third request, measured with the queue's sizes.
+  assert.deepEqual(sender.calls.map((c) => c.ids), [[0, 1, 2]]);
+  release();
+  await exp.shutdown();
+  assert.deepEqual(sender.sentIds, [0, 1, 2, 3]);
 });
 
 Deno.test("REQUEST_CODEC round-trips logs and client metadata, and refuses garbage", () => {

@@ -464,12 +464,22 @@ Deno.test("compress() output inflates back to the input for gzip and zstd, small
     const data = new TextEncoder().encode(
       "x".repeat(size / 2) + crypto.randomUUID().repeat(size / 72),
     );
-    const gz = await compress(data, "gzip", 1);
+    const gz = compress(data, "gzip", 1);
     assert.deepEqual(new Uint8Array(zlib.gunzipSync(gz)), data);
-    const zs = await compress(data, "zstd", 3);
+    const zs = compress(data, "zstd", 3);
     assert.deepEqual(new Uint8Array(zlib.zstdDecompressSync(zs)), data);
-    assert.equal(await compress(data, "none", undefined), data);
+    assert.equal(compress(data, "none", undefined), data);
   }
+});
+
+Deno.test("compress() defaults to gzip level 6, upstream's DefaultCompression", async () => {
+  const zlib = await import("node:zlib");
+  const data = new TextEncoder().encode(
+    Array.from({ length: 2000 }, (_, i) => `line ${i} ${(i * 7919) % 1009}`).join("\n"),
+  );
+  const def = compress(data, "gzip", undefined);
+  assert.deepEqual(def, new Uint8Array(zlib.gzipSync(data, { level: 6 })));
+  assert.notDeepEqual(def, new Uint8Array(zlib.gzipSync(data, { level: 1 })));
 });
 
 Deno.test("userAgent() follows upstream's <description>/<version> (<os>/<arch>)", () => {
