@@ -2,7 +2,8 @@
  * filelog throughput, idle cost and memory, each printed next to a baseline measured in
  * the same run.
  *
- *   deno run -A bench/filelog_bench.ts [--lines=1000000] [--idle-seconds=10] [--files=10000]
+ *   deno run -A bench/filelog_bench.ts [throughput|idle|busy|memory]
+ *     [--lines=1000000] [--idle-seconds=10] [--rate=5000] [--busy-seconds=12] [--files=10000]
  *
  * 1. CRI lines (≈200 B) per CPU-second, file → container operator → discarding consumer,
  *    against `wc -l` and `gzip -1` over the same file (CPU time of those children).
@@ -20,7 +21,7 @@ import { logRecordCount } from "../core/pdata/logs.ts";
 import { nopLogger } from "../core/telemetry/logger.ts";
 import { MetricsRegistry } from "../core/telemetry/metrics.ts";
 import { parseFilelogConfig } from "../receivers/filelog/config.ts";
-import { FilelogReceiver } from "../receivers/filelog/receiver.ts";
+import { FilelogReceiver, type ReceiverOptions } from "../receivers/filelog/receiver.ts";
 
 function arg(name: string, def: number): number {
   const a = Deno.args.find((x) => x.startsWith(`--${name}=`));
@@ -35,6 +36,7 @@ function cpuSeconds(): number {
 function makeReceiver(
   plain: Record<string, unknown>,
   onRecords: (n: number) => void,
+  options: ReceiverOptions = {},
 ): FilelogReceiver {
   const issues = new ConfigIssues();
   const cfg = parseFilelogConfig(new ConfigReader(fromPlain(plain), "filelog", issues));
@@ -56,6 +58,7 @@ function makeReceiver(
         return Promise.resolve();
       },
     },
+    options,
   );
 }
 
@@ -166,24 +169,44 @@ async function makeFiles(dir: string, n: number): Promise<void> {
   }
 }
 
-async function idle(files: number, seconds: number): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "filelog_idle_" });
-  await makeFiles(dir, files);
+/** CPU share of one core used by a started receiver over `seconds` (after a warm-up). */
+async function idleShare(
+  dir: string,
+  seconds: number,
+  options: ReceiverOptions,
+  startAt = "beginning",
+): Promise<{ share: number; received: number; watching: boolean }> {
   let received = 0;
-  const r = makeReceiver({
-    include: [`${dir}/*/*/*.log`],
-    start_at: "beginning",
-    include_file_path: true,
-    operators: [{ type: "container" }],
-  }, (n) => received += n);
+  const r = makeReceiver(
+    {
+      include: [`${dir}/*/*/*.log`],
+      start_at: startAt,
+      include_file_path: true,
+      operators: [{ type: "container" }],
+    },
+    (n) => received += n,
+    options,
+  );
   await r.start(host);
   await new Promise((res) => setTimeout(res, 3000)); // first reads done, listings cached
+  for (let i = 0; i < 100 && options.watch !== false && !r.watching; i++) {
+    await new Promise((res) => setTimeout(res, 100));
+  }
   const cpu0 = cpuSeconds();
   const t0 = performance.now();
   await new Promise((res) => setTimeout(res, seconds * 1000));
   const cpu = cpuSeconds() - cpu0;
   const wall = (performance.now() - t0) / 1000;
+  const watching = r.watching;
   await r.shutdown();
+  return { share: 100 * cpu / wall, received, watching };
+}
+
+async function idle(files: number, seconds: number): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "filelog_idle_" });
+  await makeFiles(dir, files);
+  const hinted = await idleShare(dir, seconds, {});
+  const polled = await idleShare(dir, seconds, { watch: false });
   // Baseline in the same run: an idle Deno timer loop at the same interval.
   const b0 = cpuSeconds();
   const timer = setInterval(() => {}, 200);
@@ -191,9 +214,61 @@ async function idle(files: number, seconds: number): Promise<void> {
   clearInterval(timer);
   const base = (cpuSeconds() - b0) / 2;
   console.log(`\n# Idle: ${files} unchanged files, poll_interval 200ms, ${seconds}s`);
-  console.log(`records read at start: ${received}`);
-  console.log(`filelog idle CPU: ${(100 * cpu / wall).toFixed(2)}% of one core`);
+  console.log(`records read at start: ${hinted.received} and ${polled.received}`);
+  console.log(
+    `filelog idle CPU (default: inotify hints${
+      hinted.watching ? "" : " UNAVAILABLE"
+    } + 5s sweeps): ${hinted.share.toFixed(2)}% of one core`,
+  );
+  console.log(`filelog idle CPU (polling only):   ${polled.share.toFixed(2)}% of one core`);
   console.log(`baseline (empty 200ms timer loop): ${(100 * base).toFixed(2)}% of one core`);
+  await Deno.remove(dir, { recursive: true });
+}
+
+/** A child process appending `rate` CRI lines per second, one write each, across the files. */
+function startWriter(dir: string, rate: number): Deno.ChildProcess {
+  const code = `
+    const files = [];
+    for (const pod of Deno.readDirSync(${JSON.stringify(dir)})) {
+      files.push(Deno.openSync(${
+    JSON.stringify(dir)
+  } + "/" + pod.name + "/c/0.log", { append: true }));
+    }
+    const enc = new TextEncoder();
+    const perTick = Math.max(1, Math.round(${rate} / 100));
+    let n = 0;
+    setInterval(() => {
+      for (let i = 0; i < perTick; i++) {
+        const f = files[(n * 7919) % files.length];
+        f.writeSync(enc.encode("2024-05-01T12:00:00.000000001Z stdout F busy line " + n++ + "\\n"));
+      }
+    }, 10);
+  `;
+  return new Deno.Command(Deno.execPath(), { args: ["eval", code], stdout: "null" }).spawn();
+}
+
+/** CPU share with a writer appending `rate` lines/s, with and without change notifications. */
+async function busy(files: number, rate: number, seconds: number): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "filelog_busy_" });
+  await makeFiles(dir, files);
+  const writer = startWriter(dir, rate);
+  const hinted = await idleShare(dir, seconds, {}, "end");
+  const polled = await idleShare(dir, seconds, { watch: false }, "end");
+  writer.kill("SIGKILL");
+  await writer.status;
+  console.log(
+    `\n# Busy: ${rate} lines/s appended across ${files} files (one write each), ${seconds}s`,
+  );
+  console.log(
+    `filelog CPU (default): ${hinted.share.toFixed(2)}% of one core (notifications ${
+      hinted.watching ? "in use" : "off: polling"
+    } at the end; ${hinted.received} records)`,
+  );
+  console.log(
+    `filelog CPU (polling only): ${
+      polled.share.toFixed(2)
+    }% of one core (${polled.received} records)`,
+  );
   await Deno.remove(dir, { recursive: true });
 }
 
@@ -213,6 +288,9 @@ async function memory(files: number): Promise<void> {
   await r.pollOnce();
   await r.pollOnce();
   const rss1 = process.memoryUsage().rss;
+  // Directories changed in the last 2s are listed again on every sweep: measure after that.
+  await new Promise((res) => setTimeout(res, 2500));
+  await r.pollOnce();
   const cpu0 = cpuSeconds();
   await r.pollOnce();
   const pollCpu = cpuSeconds() - cpu0;
@@ -223,11 +301,22 @@ async function memory(files: number): Promise<void> {
       (rss1 / 2 ** 20).toFixed(0)
     } MiB (+${((rss1 - rss0) / 2 ** 20).toFixed(0)} MiB)`,
   );
-  console.log(`one idle poll over ${files} files: ${(pollCpu * 1000).toFixed(0)} ms CPU`);
+  console.log(`one full poll (sweep) over ${files} files: ${(pollCpu * 1000).toFixed(0)} ms CPU`);
+  const seconds = arg("idle-seconds", 10);
+  const hinted = await idleShare(dir, seconds, {});
+  const polled = await idleShare(dir, seconds, { watch: false });
+  console.log(
+    `idle CPU with ${files} files: ${hinted.share.toFixed(2)}% of one core (notifications ${
+      hinted.watching ? "in use" : "UNAVAILABLE"
+    }), ${polled.share.toFixed(2)}% polling only`,
+  );
   await Deno.remove(dir, { recursive: true });
 }
 
 const which = Deno.args.find((a) => !a.startsWith("--")) ?? "all";
 if (which === "all" || which === "throughput") await throughput(arg("lines", 1_000_000));
 if (which === "all" || which === "idle") await idle(1000, arg("idle-seconds", 10));
+if (which === "all" || which === "busy") {
+  await busy(1000, arg("rate", 5000), arg("busy-seconds", 12));
+}
 if (which === "all" || which === "memory") await memory(arg("files", 10_000));

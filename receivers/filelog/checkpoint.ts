@@ -17,6 +17,8 @@ export interface FileCheckpoint {
   readonly attributes: Readonly<Record<string, unknown>>;
   readonly path: string;
   readonly gzip: boolean;
+  /** The header (if `header` is configured) was read completely. */
+  readonly headerFinalized: boolean;
   /** When the partial data at EOF last changed (ms), and its length. */
   readonly flushLastChangeMs: number;
   readonly flushLength: number;
@@ -44,7 +46,7 @@ export function encodeFile(c: FileCheckpoint): string {
     Offset: c.offset,
     RecordNum: c.recordNum,
     FileAttributes: c.attributes,
-    HeaderFinalized: false,
+    HeaderFinalized: c.headerFinalized,
     FlushState: {
       LastDataChange: new Date(c.flushLastChangeMs || 0).toISOString(),
       LastDataLength: c.flushLength,
@@ -94,6 +96,7 @@ export function decodeCheckpoint(data: Uint8Array): FileCheckpoint[] {
       attributes: attrs,
       path,
       gzip: o.FileType === ".gz",
+      headerFinalized: o.HeaderFinalized === true,
       flushLastChangeMs: typeof flush.LastDataChange === "string"
         ? Date.parse(flush.LastDataChange) || 0
         : 0,

@@ -9,6 +9,8 @@
 import type { ConfigReader } from "../../core/config/reader.ts";
 import { type OperatorSpec, parseOperators } from "./operators/registry.ts";
 import { compileValueTemplate, type ValueTemplate } from "./expr.ts";
+import { compileGoRegex } from "./go_regex.ts";
+import { type OrderingConfig, parseOrdering } from "./ordering.ts";
 
 /** Where a never-seen file starts being read on the first poll. */
 export type StartAt = "beginning" | "end";
@@ -26,6 +28,51 @@ export interface MultilineConfig {
   readonly omitPattern: boolean;
 }
 
+/** `header`: leading lines matching `pattern` become file attributes, not records. */
+export interface HeaderConfig {
+  readonly pattern: RegExp;
+  /** The pipeline each header line goes through; its attributes are kept. */
+  readonly metadataOperators: readonly OperatorSpec[];
+}
+
+/** Encodings whose newline is the single byte 0x0A (what header lines are split on). */
+const BYTE_NEWLINE = /^(utf-?8(-raw)?|nop|(us-)?ascii|latin1|iso-8859-\d+|windows-125\d)$/;
+
+function parseHeader(r: ConfigReader, startAt: string, encoding: string): HeaderConfig | undefined {
+  if (!r.has("header") || r.raw("header") === undefined) return undefined;
+  const h = r.section("header");
+  const text = h.optionalString("pattern");
+  let pattern: RegExp | undefined;
+  if (text === undefined || text === "") {
+    h.error("pattern", "pattern is required: a regex matching the header lines, e.g. ^#");
+  } else {
+    try {
+      pattern = compileGoRegex(text);
+    } catch (err) {
+      h.error("pattern", (err as Error).message);
+    }
+  }
+  const metadataOperators = parseOperators(h, "metadata_operators");
+  if (metadataOperators.length === 0) {
+    h.error("metadata_operators", "metadata_operators needs at least one operator");
+  }
+  for (const [i, spec] of metadataOperators.entries()) {
+    if (spec.common.type === "filter" || spec.common.type === "recombine") {
+      h.error(
+        "metadata_operators",
+        `Operator ${i} (${spec.common.type}) is not allowed in metadata_operators: each header line must come out of the pipeline`,
+      );
+    }
+  }
+  if (startAt === "end") {
+    r.error("header", "header cannot be used with start_at: end; set start_at: beginning");
+  }
+  if (!BYTE_NEWLINE.test(encoding)) {
+    r.error("header", `header is not supported with encoding ${JSON.stringify(encoding)}`);
+  }
+  return pattern === undefined ? undefined : { pattern, metadataOperators };
+}
+
 /** `retry_on_failure`. */
 export interface RetryConfig {
   readonly enabled: boolean;
@@ -41,6 +88,9 @@ export interface FilelogConfig {
   readonly exclude: readonly string[];
   /** 0 = off. */
   readonly excludeOlderThanMs: number;
+  /** `ordering_criteria` with at least one `sort_by` rule, else undefined. */
+  readonly ordering: OrderingConfig | undefined;
+  readonly header: HeaderConfig | undefined;
   readonly startAt: StartAt;
   readonly pollIntervalMs: number;
   readonly maxConcurrentFiles: number;
@@ -74,6 +124,8 @@ export interface FilelogConfig {
   readonly preserveLeadingWhitespaces: boolean;
   readonly preserveTrailingWhitespaces: boolean;
   readonly pollsToArchive: number;
+  /** Take a shared advisory lock (flock) on a file while reading it; skip it when locked. */
+  readonly acquireFsLock: boolean;
   readonly operators: readonly OperatorSpec[];
 }
 
@@ -96,25 +148,11 @@ function compilePattern(r: ConfigReader, key: string): RegExp | undefined {
   if (text === undefined) return undefined;
   try {
     // Upstream compiles with (?m); the splitter matches over windows-1252-decoded bytes.
-    return new RegExp(translateGoRegex(text), "gm");
+    return compileGoRegex(text, "gm");
   } catch (err) {
-    r.error(key, `Invalid regular expression ${JSON.stringify(text)}: ${(err as Error).message}`);
+    r.error(key, (err as Error).message);
     return undefined;
   }
-}
-
-/** Translates Go RE2 syntax that JavaScript spells differently (`(?P<name>`, `\z`, inline flags). */
-export function translateGoRegex(src: string): string {
-  let out = src.replaceAll("(?P<", "(?<").replaceAll("\\z", "$").replaceAll("\\A", "^");
-  // A leading (?i)/(?s)/(?m) group is handled by the caller through flags; strip it here.
-  out = out.replace(/^\(\?[ims]+\)/, "");
-  return out;
-}
-
-/** Flags for a Go regex with a leading inline flag group such as `(?i)` or `(?ms)`. */
-export function goRegexFlags(src: string): string {
-  const m = /^\(\?([ims]+)\)/.exec(src);
-  return m === null ? "" : [...new Set(m[1]!.split(""))].join("");
 }
 
 function parseMultiline(r: ConfigReader): MultilineConfig | undefined {
@@ -148,21 +186,6 @@ function parseTemplates(r: ConfigReader, key: string): Record<string, ValueTempl
 
 /** Keys upstream has that this receiver rejects until they are implemented. */
 function rejectUnsupported(r: ConfigReader): void {
-  if (r.has("header") && r.raw("header") !== undefined) {
-    r.error(
-      "header",
-      "header is not supported yet: remove it, or parse the header lines with operators",
-    );
-  }
-  if (r.has("ordering_criteria") && r.raw("ordering_criteria") !== undefined) {
-    r.error(
-      "ordering_criteria",
-      "ordering_criteria is not supported yet: remove it and narrow include/exclude instead",
-    );
-  }
-  if (r.bool("acquire_fs_lock", false)) {
-    r.error("acquire_fs_lock", "acquire_fs_lock: true is not supported yet: remove it");
-  }
   if (r.bool("file_cache_advise", false)) {
     r.error("file_cache_advise", "file_cache_advise: true is not supported yet: remove it");
   }
@@ -199,10 +222,13 @@ export function parseFilelogConfig(r: ConfigReader): FilelogConfig {
     r.error("multiline", "multiline cannot be used with encoding: nop");
   }
   const storageText = r.optionalString("storage");
+  const excludeOlderThanMs = r.duration("exclude_older_than", 0);
   return {
     include,
     exclude: r.stringList("exclude"),
-    excludeOlderThanMs: r.duration("exclude_older_than", 0),
+    excludeOlderThanMs,
+    ordering: parseOrdering(r, excludeOlderThanMs),
+    header: parseHeader(r, startAt, encoding),
     startAt,
     pollIntervalMs: r.duration("poll_interval", 200, { min: 1 }),
     maxConcurrentFiles,
@@ -242,6 +268,7 @@ export function parseFilelogConfig(r: ConfigReader): FilelogConfig {
     preserveLeadingWhitespaces: r.bool("preserve_leading_whitespaces", false),
     preserveTrailingWhitespaces: r.bool("preserve_trailing_whitespaces", false),
     pollsToArchive: r.int("polls_to_archive", 0, { min: 0 }),
+    acquireFsLock: r.bool("acquire_fs_lock", false),
     operators: parseOperators(r),
   };
 }

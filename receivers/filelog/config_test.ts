@@ -82,8 +82,8 @@ Deno.test("filelog config rejects bad values and unsupported keys by name", () =
     poll_interval: "fast",
     encoding: "ebcdic-xyz",
     header: { pattern: "^#" },
-    ordering_criteria: { top_n: 1 },
-    acquire_fs_lock: true,
+    ordering_criteria: { top_n: -1, sort_by: [{ sort_type: "numeric" }, { sort_type: "size" }] },
+    acquire_fs_lock: "yes",
     multiline: { line_start_pattern: "a", line_end_pattern: "b" },
     delete_after_read: true,
     unknown_key: 1,
@@ -100,9 +100,13 @@ Deno.test("filelog config rejects bad values and unsupported keys by name", () =
   assert.match(text, /fingerprint_size: Must be at least 16/);
   assert.match(text, /poll_interval: Invalid duration "fast"/);
   assert.match(text, /encoding: Unsupported encoding "ebcdic-xyz"/);
-  assert.match(text, /header: header is not supported yet/);
-  assert.match(text, /ordering_criteria: ordering_criteria is not supported yet/);
-  assert.match(text, /acquire_fs_lock: acquire_fs_lock: true is not supported yet/);
+  assert.match(text, /header::metadata_operators: metadata_operators needs at least one/);
+  assert.match(text, /header: header cannot be used with start_at: end/);
+  assert.match(text, /ordering_criteria::sort_by::0::regex_key: regex_key is required/);
+  assert.match(text, /ordering_criteria::sort_by::1::sort_type: Invalid value "size"/);
+  assert.match(text, /ordering_criteria::top_n: top_n must not be negative/);
+  assert.match(text, /ordering_criteria::regex: regex is required/);
+  assert.match(text, /acquire_fs_lock: /);
   assert.match(text, /multiline: Set only one of line_start_pattern or line_end_pattern/);
   assert.match(text, /delete_after_read: delete_after_read needs start_at: "beginning"/);
   assert.match(text, /unknown_key: Unknown key "unknown_key"/);
@@ -111,7 +115,7 @@ Deno.test("filelog config rejects bad values and unsupported keys by name", () =
     text,
     /operators::1::type: operator type "jsn_parser" is not supported yet \(did you mean "json_parser"\?\)/,
   );
-  assert.match(text, /operators::2::regex: Invalid regular expression/);
+  assert.match(text, /operators::2::regex: Invalid (Go )?regular expression/);
   assert.match(text, /outputs to unknown operator "nowhere"/);
 });
 
@@ -131,4 +135,11 @@ Deno.test("filelog factory answers to filelog and file_log", () => {
   assert.equal(filelogFactory.type, "filelog");
   assert.deepEqual(filelogFactory.aliases, ["file_log"]);
   assert.equal(filelogFactory.kind, "receiver");
+});
+
+Deno.test("multiline patterns honour Go inline flags such as (?i)", () => {
+  const cfg = mustParse({ include: ["/x/*.log"], multiline: { line_start_pattern: "(?i)^start" } });
+  const re = cfg.multiline!.lineStartPattern!;
+  re.lastIndex = 0;
+  assert.ok(re.test("START here"));
 });

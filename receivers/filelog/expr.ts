@@ -1,15 +1,16 @@
 /**
  * The subset of upstream's expression language (expr-lang) that real filelog configs use:
  * literals, field access (`body.x`, `attributes["k8s.pod.name"]`, `resource.x`, `$`),
- * `==` `!=` `<` `<=` `>` `>=`, `matches`, `contains`, `startsWith`, `endsWith`, `in`,
- * `and`/`&&`, `or`/`||`, `not`/`!`, `+` on strings and numbers, `? :`, and `env("X")`.
- * Anything else is a compile error naming the expression.
+ * `==` `!=` `<` `<=` `>` `>=`, `matches` (Go regex syntax), `contains`, `startsWith`,
+ * `endsWith`, `in`, `and`/`&&`, `or`/`||`, `not`/`!`, `+` on strings and numbers, `? :`,
+ * and `env("X")`. Anything else is a compile error naming the expression.
  *
  * @module
  */
 
 import type { Entry, Value } from "./entry.ts";
 import { isMap } from "./entry.ts";
+import { compileGoRegex } from "./go_regex.ts";
 
 /** A compiled expression. */
 export type Expr = (e: Entry) => Value | undefined;
@@ -98,6 +99,33 @@ function tokenize(src: string): Tok[] {
 
 type Env = (name: string) => string | undefined;
 
+/** How many distinct runtime patterns one `matches` keeps compiled. */
+const PATTERN_CACHE_SIZE = 64;
+
+/**
+ * Patterns built from the entry (`body matches attributes.p`), compiled once each. A bad
+ * pattern throws an Error the operator routes through its `on_error`.
+ */
+class PatternCache {
+  readonly #map = new Map<string, RegExp | Error>();
+
+  get(p: string): RegExp {
+    let re = this.#map.get(p);
+    if (re === undefined) {
+      try {
+        re = compileGoRegex(p);
+      } catch (err) {
+        re = new Error(`matches: ${(err as Error).message}`);
+      }
+      // Oldest first out: a stream of distinct patterns cannot grow the cache.
+      if (this.#map.size >= PATTERN_CACHE_SIZE) this.#map.delete(this.#map.keys().next().value!);
+      this.#map.set(p, re);
+    }
+    if (re instanceof Error) throw re;
+    return re;
+  }
+}
+
 class Parser {
   #toks: Tok[];
   #i = 0;
@@ -116,6 +144,12 @@ class Parser {
   #isWord(v: string): boolean {
     const t = this.#peek();
     return t !== undefined && t.t === "id" && t.v === v;
+  }
+  /** True when the token at `at` extends an operand (`"a" + x`): then it is no lone literal. */
+  #continuesAfter(at: number): boolean {
+    const t = this.#toks[at];
+    return t !== undefined && t.t === "op" &&
+      ["+", "-", "*", "/", "%", ".", "["].includes(t.v);
   }
   #expect(v: string): void {
     if (!this.#isOp(v)) throw new SyntaxError(`expected "${v}"`);
@@ -181,19 +215,20 @@ class Parser {
     this.#i++;
     if (op === "matches") {
       const rt = this.#peek();
-      if (rt?.t === "str") {
-        // Precompile literal patterns once.
+      if (rt?.t === "str" && !this.#continuesAfter(this.#i + 1)) {
+        // A literal pattern is compiled once, with the expression (a bad one is a config error).
         this.#i++;
-        const re = new RegExp(rt.v.replaceAll("(?P<", "(?<"));
+        const re = compileGoRegex(rt.v);
         return (e) => {
           const v = left(e);
           return typeof v === "string" && re.test(v);
         };
       }
       const right = this.#add();
+      const patterns = new PatternCache();
       return (e) => {
         const v = left(e), p = right(e);
-        return typeof v === "string" && typeof p === "string" && new RegExp(p).test(v);
+        return typeof v === "string" && typeof p === "string" && patterns.get(p).test(v);
       };
     }
     const right = this.#add();

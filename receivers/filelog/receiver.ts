@@ -18,14 +18,24 @@ import { LogsBuilder } from "./convert.ts";
 import type { ValueMap } from "./entry.ts";
 import { Pipeline } from "./operators/registry.ts";
 import { TrackedFile } from "./tracked_file.ts";
-import { Tracker } from "./tracker.ts";
+import { Tracker, type TrackerOptions } from "./tracker.ts";
 
 /** Records per `consume` before the receiver sends a batch mid-poll. */
 const BATCH_RECORDS = 4096;
-/** Least time between two checkpoint writes while running. */
+/**
+ * Least time between two checkpoint writes while running, once the checkpoint is large
+ * (many files); a small one is written after every poll that moved, as upstream does, so
+ * a crash repeats as little as possible.
+ */
 const CHECKPOINT_EVERY_MS = 1000;
+const LARGE_CHECKPOINT_BYTES = 64 * 1024;
 /** How long shutdown waits for a poll (and its delivery) to finish before giving up on it. */
 const SHUTDOWN_GRACE_MS = 5000;
+
+/** Receiver tuning for tests and the bench (not config keys). */
+export interface ReceiverOptions extends TrackerOptions {
+  readonly shutdownGraceMs?: number;
+}
 
 interface Mark {
   readonly tf: TrackedFile;
@@ -49,6 +59,7 @@ export class FilelogReceiver implements Receiver {
   #stopping = false;
   readonly #wakers = new Set<() => void>();
   #lastCheckpoint = 0;
+  #lastCheckpointBytes = 0;
   #lastCount = -1;
   #started = false;
   #polling: Promise<void> = Promise.resolve();
@@ -60,12 +71,15 @@ export class FilelogReceiver implements Receiver {
 
   readonly #graceMs: number;
 
-  /** `options.shutdownGraceMs` bounds how long shutdown waits for an in-flight delivery. */
+  /**
+   * `options.shutdownGraceMs` bounds how long shutdown waits for an in-flight delivery;
+   * `watch`/`sweepMs` tune change notifications (see {@linkcode TrackerOptions}).
+   */
   constructor(
     settings: CreateSettings,
     cfg: FilelogConfig,
     next: LogsConsumer,
-    options: { shutdownGraceMs?: number } = {},
+    options: ReceiverOptions = {},
   ) {
     this.#graceMs = options.shutdownGraceMs ?? SHUTDOWN_GRACE_MS;
     this.#settings = settings;
@@ -107,7 +121,7 @@ export class FilelogReceiver implements Receiver {
     this.#tracker = new Tracker(cfg, settings.logger, {
       entry: (e) => this.#pipeline.process(e),
       chunkDone: () => this.#builder.count >= BATCH_RECORDS ? this.#flush() : Promise.resolve(),
-    });
+    }, options);
   }
 
   /** Opens storage, restores checkpoints and starts polling. */
@@ -148,6 +162,13 @@ export class FilelogReceiver implements Receiver {
         c.recordNum,
       );
       tf.gzip = c.gzip;
+      if (this.#cfg.header !== undefined) {
+        tf.headerDone = c.headerFinalized;
+        // Header attributes are stored among the file attributes, as upstream does.
+        for (const [k, v] of Object.entries(c.attributes)) {
+          if (!k.startsWith("log.file.")) (tf.headerAttrs ??= {})[k] = v as ValueMap[string];
+        }
+      }
       return tf;
     });
     this.#tracker.restore(states);
@@ -157,7 +178,7 @@ export class FilelogReceiver implements Receiver {
     while (!this.#stopping) {
       const t0 = Date.now();
       try {
-        await this.pollOnce();
+        await this.#serialised(() => this.#pollNow(false));
       } catch (err) {
         this.#settings.logger.error("Poll failed; retrying at the next interval", { error: err });
       }
@@ -184,17 +205,34 @@ export class FilelogReceiver implements Receiver {
     for (const w of [...this.#wakers]) w();
   }
 
-  /** One poll, delivery and checkpoint; serialised with the background loop (tests call it). */
+  /**
+   * One poll that stats every matched path (never trusting change notifications), delivery
+   * and checkpoint; serialised with the background loop (tests call it).
+   */
   pollOnce(): Promise<void> {
-    const run = this.#polling.then(() => this.#pollNow());
+    return this.#serialised(() => this.#pollNow(true));
+  }
+
+  /** True while change notifications stand in for stat'ing every file (tests). */
+  get watching(): boolean {
+    return this.#tracker.watching;
+  }
+
+  /** The tracker, for tests that look at what polls did. */
+  get tracker(): Tracker {
+    return this.#tracker;
+  }
+
+  #serialised(fn: () => Promise<void>): Promise<void> {
+    const run = this.#polling.then(fn);
     this.#polling = run.catch(() => {});
     return run;
   }
 
-  async #pollNow(): Promise<void> {
+  async #pollNow(sweep: boolean): Promise<void> {
     if (this.#abort.signal.aborted) return;
     const now = Date.now();
-    await this.#tracker.poll(now);
+    await this.#tracker.poll(now, sweep);
     this.#pipeline.tick(now);
     await this.#flush();
     if (this.#cfg.deleteAfterRead) {
@@ -305,7 +343,12 @@ export class FilelogReceiver implements Receiver {
     for (const tf of files) if (tf.dirty) dirty = true;
     if (!dirty) return;
     const now = Date.now();
-    if (!force && now - this.#lastCheckpoint < CHECKPOINT_EVERY_MS) return;
+    if (
+      !force && this.#lastCheckpointBytes >= LARGE_CHECKPOINT_BYTES &&
+      now - this.#lastCheckpoint < CHECKPOINT_EVERY_MS
+    ) {
+      return;
+    }
     const lines: string[] = [];
     for (const tf of files) {
       if (tf.dirty || tf.encoded === "") {
@@ -316,6 +359,7 @@ export class FilelogReceiver implements Receiver {
           attributes: tf.attrs,
           path: tf.origPath,
           gzip: tf.gzip,
+          headerFinalized: this.#cfg.header !== undefined && tf.headerDone,
           flushLastChangeMs: tf.pendingSince ?? 0,
           flushLength: tf.pendingSince === undefined ? 0 : tf.pendingSize - tf.pendingOffset,
         });
@@ -324,8 +368,10 @@ export class FilelogReceiver implements Receiver {
       lines.push(tf.encoded);
     }
     try {
-      await storage.set(KNOWN_FILES_KEY, encodeCheckpoint(lines));
+      const data = encodeCheckpoint(lines);
+      await storage.set(KNOWN_FILES_KEY, data);
       this.#lastCheckpoint = now;
+      this.#lastCheckpointBytes = data.length;
       this.#lastCount = files.size;
     } catch (err) {
       for (const tf of files) tf.dirty = true;

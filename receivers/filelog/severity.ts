@@ -1,6 +1,7 @@
 /**
- * Severity mapping for `severity_parser` and the `severity{}` block: upstream's level
- * names, aliases lists, `{min, max}` ranges and `2xx`-style status families, matched
+ * Severity mapping for `severity_parser` and the `severity{}` block: upstream's presets
+ * (`default` with its warning/err aliases and the numbers 1-24, `otel`/`aliases`, `none`),
+ * user lists, `{min, max}` ranges and `2xx`-style status families, matched
  * case-insensitively.
  *
  * @module
@@ -41,6 +42,36 @@ export const LEVELS: Readonly<Record<string, number>> = {
 const TEXT: Record<number, string> = {};
 for (const [k, v] of Object.entries(LEVELS)) TEXT[v] = k.toUpperCase();
 
+/** Upstream's `otel` / `aliases` preset: the level names and the numbers "1".."24". */
+function aliasesPreset(): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const [k, v] of Object.entries(LEVELS)) {
+    if (v === 0) continue; // "default" is not in upstream's table
+    m.set(k, v);
+    m.set(String(v), v);
+  }
+  return m;
+}
+
+/** Upstream's default preset: `aliases` plus warning/warning2-4 and err/err2-4. */
+function defaultPreset(): Map<string, number> {
+  const m = aliasesPreset();
+  for (const [suffix, n] of [["", 0], ["2", 1], ["3", 2], ["4", 3]] as const) {
+    m.set(`warning${suffix}`, LEVELS.warn! + n);
+    m.set(`err${suffix}`, LEVELS.error! + n);
+  }
+  return m;
+}
+
+/** Presets by name, as upstream's `preset` key. */
+export const PRESETS = ["default", "otel", "aliases", "none"] as const;
+
+/** Keys a `mapping` may name: upstream's level names and their numbers. */
+const MAPPING_KEYS: ReadonlyMap<string, number> = new Map([
+  ["default", 0],
+  ...aliasesPreset(),
+]);
+
 /** A compiled mapping from raw values to severity numbers. */
 export interface SeverityMapper {
   /** The severity for `v`, or undefined when nothing matches. */
@@ -51,13 +82,18 @@ export interface SeverityMapper {
 
 /** Reads `preset` and `mapping` from a severity section. */
 export function parseSeverityMapping(r: ConfigReader): SeverityMapper {
-  const preset = r.enum("preset", ["default", "none"] as const, "default");
+  const preset = r.enum("preset", PRESETS, "default");
+  // The user's mapping (exact values and ranges) wins over the preset's values.
+  const base = preset === "none"
+    ? new Map<string, number>()
+    : preset === "default"
+    ? defaultPreset()
+    : aliasesPreset();
   const exact = new Map<string, number>();
   const ranges: Array<{ min: number; max: number; level: number }> = [];
-  if (preset === "default") { for (const [k, v] of Object.entries(LEVELS)) exact.set(k, v); }
   const mapping = r.section("mapping");
   for (const name of mapping.keys()) {
-    const level = LEVELS[name.toLowerCase()];
+    const level = MAPPING_KEYS.get(name.toLowerCase());
     if (level === undefined) {
       mapping.error(
         name,
@@ -92,24 +128,25 @@ export function parseSeverityMapping(r: ConfigReader): SeverityMapper {
       }
     }
   }
+  const lookup = (key: string, n: number | undefined): number | undefined => {
+    const hit = exact.get(key);
+    if (hit !== undefined) return hit;
+    if (n !== undefined) {
+      for (const rg of ranges) {
+        if (n >= rg.min && n <= rg.max) return rg.level;
+      }
+    }
+    return base.get(key);
+  };
   return {
     map(v: Value | undefined): number | undefined {
       if (v === undefined || v === null) return undefined;
       if (typeof v === "number" || typeof v === "bigint") {
         const n = Number(v);
-        const hit = exact.get(String(n));
-        if (hit !== undefined) return hit;
-        for (const rg of ranges) if (n >= rg.min && n <= rg.max) return rg.level;
-        return undefined;
+        return lookup(String(v), n);
       }
       if (typeof v !== "string") return undefined;
-      const hit = exact.get(v.toLowerCase());
-      if (hit !== undefined) return hit;
-      if (/^\d+$/.test(v)) {
-        const n = Number(v);
-        for (const rg of ranges) if (n >= rg.min && n <= rg.max) return rg.level;
-      }
-      return undefined;
+      return lookup(v.toLowerCase(), /^\d+$/.test(v) ? Number(v) : undefined);
     },
     text: (n) => TEXT[n] ?? "",
   };

@@ -14,6 +14,12 @@ export type OnToken = (start: number, end: number, next: number, cut: boolean) =
 
 const latin1 = new TextDecoder("windows-1252");
 
+/**
+ * Bytes decoded at a time for pattern splitting (at least two windows of max_log_size), so a
+ * huge chunk (a whole gzip member) never becomes one string beyond V8's length limit.
+ */
+const SEGMENT = 4 * 1024 * 1024;
+
 function isSpace(b: number): boolean {
   return b === 0x20 || (b >= 0x09 && b <= 0x0d);
 }
@@ -136,10 +142,21 @@ export class Splitter {
 
   #splitPattern(data: Uint8Array, from: number, end: number, flush: boolean, on: OnToken): number {
     // windows-1252 maps every byte to one UTF-16 unit, so string indexes are byte offsets.
+    // The bytes are decoded once per segment (not once per token: that was quadratic); each
+    // token's window is an O(1) slice of it, so the pattern sees the window alone, with `^`
+    // at its start, as upstream's split function sees its data.
     let pos = from;
     const max = this.#maxLogSize;
+    const segSize = Math.max(SEGMENT, 2 * (max + 1));
+    let seg = "", segStart = 0, segEnd = 0;
     for (;;) {
-      const text = latin1.decode(data.subarray(pos, Math.min(end, pos + max + 1)));
+      const winEnd = Math.min(end, pos + max + 1);
+      if (pos < segStart || winEnd > segEnd) {
+        segStart = pos;
+        segEnd = Math.min(end, pos + segSize);
+        seg = latin1.decode(data.subarray(segStart, segEnd));
+      }
+      const text = seg.slice(pos - segStart, winEnd - segStart);
       const r = this.#start !== undefined
         ? this.#startToken(text, flush && end - pos <= max)
         : this.#endToken(text, flush && end - pos <= max);

@@ -19,7 +19,7 @@ import type { StorageClient, StorageExtension, StorageOperation } from "../../co
 import { nopLogger } from "../../core/telemetry/logger.ts";
 import { MetricsRegistry } from "../../core/telemetry/metrics.ts";
 import { type FilelogConfig, parseFilelogConfig } from "./config.ts";
-import { FilelogReceiver } from "./receiver.ts";
+import { FilelogReceiver, type ReceiverOptions } from "./receiver.ts";
 
 /** Parses a config from a plain object; returns the config and the error messages. */
 export function parse(plain: Record<string, unknown>): { cfg: FilelogConfig; errors: string[] } {
@@ -175,10 +175,25 @@ export function receiver(
   plainCfg: Record<string, unknown>,
   sink: LogsConsumer,
   metrics?: MetricsRegistry,
+  options: ReceiverOptions = {},
 ): FilelogReceiver {
   return new FilelogReceiver(settings(metrics), mustParse(plainCfg), sink, {
     shutdownGraceMs: 200,
+    ...options,
   });
+}
+
+/** Waits until `check` returns true (checked every 10ms), failing after `timeoutMs`. */
+export async function eventually(
+  what: string,
+  check: () => boolean,
+  timeoutMs = 5000,
+): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > until) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((res) => setTimeout(res, 10));
+  }
 }
 
 /** Polls a started receiver `n` times (the background loop also polls; pollOnce is serialised by tests). */

@@ -200,7 +200,12 @@ export interface LayoutOptions {
   readonly layout: string;
   /** `UTC`, `Local`, or an IANA zone name; used when the text has no offset. */
   readonly location: string;
+  /** The clock for layouts without a year (Unix ms); tests pass a fixed one. */
+  readonly now?: () => number;
 }
+
+/** How far ahead a year-less time may be before it counts as last year's (upstream: 7 days). */
+const YEARLESS_FUTURE_MS = 7 * 24 * 3600 * 1000;
 
 /** Compiles a strptime or Go layout; throws a `SyntaxError` for unsupported directives. */
 export function compileLayout(opts: LayoutOptions): TimeLayout {
@@ -222,6 +227,8 @@ export function compileLayout(opts: LayoutOptions): TimeLayout {
   }
   const regex = new RegExp(re + "$");
   zoneOffsetMinutes(opts.location, Date.UTC(2000, 0, 1)); // validates the location
+  const hasYear = parts.some((t) => t.part === "Y" || t.part === "y");
+  const now = opts.now ?? Date.now;
   return {
     parse(text: string): bigint | Error {
       const m = regex.exec(text.trim());
@@ -230,7 +237,7 @@ export function compileLayout(opts: LayoutOptions): TimeLayout {
           `Time ${JSON.stringify(text)} does not match layout ${JSON.stringify(opts.layout)}`,
         );
       }
-      let year = 1970, month = 1, day = 1, hour = 0, min = 0, sec = 0, nanos = 0;
+      let year = 0, month = 1, day = 1, hour = 0, min = 0, sec = 0, nanos = 0;
       let pm: boolean | undefined;
       let offset: number | undefined;
       let zone: string | undefined;
@@ -286,25 +293,66 @@ export function compileLayout(opts: LayoutOptions): TimeLayout {
             break;
         }
       }
+      // Out-of-range fields are errors, as in Go's time.Parse (Date.UTC would wrap them).
+      const range = outOfRange(year, month, day, hour, min, sec, pm !== undefined, yday);
+      if (range !== undefined) {
+        return new Error(`Time ${JSON.stringify(text)}: ${range} out of range`);
+      }
       if (pm !== undefined) hour = (hour % 12) + (pm ? 12 : 0);
-      let ms = Date.UTC(year, month - 1, day, hour, min, sec);
-      if (yday !== undefined) ms = Date.UTC(year, 0, yday, hour, min, sec);
-      if (Number.isNaN(ms)) return new Error(`Invalid time ${JSON.stringify(text)}`);
-      if (offset === undefined) {
-        const loc = zone !== undefined && zone.toUpperCase() !== "UTC" && zone !== "Z"
-          ? zone
-          : zone !== undefined
-          ? "UTC"
-          : opts.location;
+      const loc = zone !== undefined && zone.toUpperCase() !== "UTC" && zone !== "Z"
+        ? zone
+        : zone !== undefined
+        ? "UTC"
+        : opts.location;
+      // Unix ms of the wall-clock time in `y` (in the text's offset or location).
+      const instant = (y: number): number | Error => {
+        const wall = yday !== undefined
+          ? Date.UTC(y, 0, yday, hour, min, sec)
+          : Date.UTC(y, month - 1, day, hour, min, sec);
+        if (Number.isNaN(wall)) return new Error(`Invalid time ${JSON.stringify(text)}`);
+        if (offset !== undefined) return wall - offset * 60_000;
         try {
-          offset = localOffset(loc, ms);
+          return wall - localOffset(loc, wall) * 60_000;
         } catch {
           return new Error(`Unknown time zone ${JSON.stringify(loc)}`);
         }
+      };
+      let ms: number | Error;
+      if (hasYear) ms = instant(year);
+      else {
+        // No year in the layout (syslog's "Jan _2 15:04:05"): this year, or last year when
+        // that would be more than a week in the future, as upstream's setTimestampYear.
+        const nowMs = now();
+        ms = instant(new Date(nowMs).getFullYear());
+        if (typeof ms === "number" && ms > nowMs + YEARLESS_FUTURE_MS) {
+          ms = instant(new Date(nowMs).getFullYear() - 1);
+        }
       }
-      return BigInt(ms - offset * 60_000) * 1_000_000n + BigInt(nanos);
+      if (ms instanceof Error) return ms;
+      return BigInt(ms) * 1_000_000n + BigInt(nanos);
     },
   };
+}
+
+function outOfRange(
+  year: number,
+  month: number,
+  day: number,
+  hour: number,
+  min: number,
+  sec: number,
+  twelveHour: boolean,
+  yday: number | undefined,
+): string | undefined {
+  if (month < 1 || month > 12) return "month";
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  if (yday !== undefined) return yday < 1 || yday > (leap ? 366 : 365) ? "day of year" : undefined;
+  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]!;
+  if (day < 1 || day > days) return "day";
+  if (hour > (twelveHour ? 12 : 23)) return "hour";
+  if (min > 59) return "minute";
+  if (sec > 59) return "second";
+  return undefined;
 }
 
 function parseOffset(v: string): number {

@@ -42,10 +42,16 @@ export class TrackedFile {
   pendingSince: number | undefined;
   /** Dropping the rest of a line cut by max_log_size_behavior: truncate. */
   skipping = false;
+  /** The poll that last found the file at a matched path. */
+  claimedIn = 0;
   /** Polls since the file was last matched at a path (0 = seen in the latest poll). */
   lostPolls = 0;
   /** A sibling search was already done for this loss. */
   searched = false;
+  /** `header`: false while leading header lines may still come. */
+  headerDone = true;
+  /** Attributes the header lines gave (kept when `attrs` are recomputed). */
+  headerAttrs: ValueMap | undefined;
   /** The checkpoint line is stale. */
   dirty = true;
   encoded = "";

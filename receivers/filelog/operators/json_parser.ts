@@ -1,5 +1,6 @@
 /**
- * `json_parser`: parses a JSON object string at `parse_from` into a map at `parse_to`.
+ * `json_parser`: parses a JSON object string at `parse_from` into a map at `parse_to`; with
+ * `parse_ints`, integers become int64 values (exactly) instead of doubles.
  *
  * @module
  */
@@ -16,11 +17,31 @@ import {
 } from "./operator.ts";
 import { finishParse, parseParserConfig, type ParserConfig } from "./parser.ts";
 
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/**
+ * `parse_ints` reviver: a number written as an integer that fits int64 becomes a bigint
+ * from its source text (exact beyond 2^53); anything else stays a double, as upstream's
+ * json.Number conversion (Int64, else Float64).
+ */
+function reviveInt(_key: string, value: unknown, context?: { source?: string }): unknown {
+  if (typeof value !== "number") return value;
+  const src = context?.source;
+  if (src === undefined || !/^-?\d+$/.test(src)) return value;
+  const n = BigInt(src);
+  return n >= INT64_MIN && n <= INT64_MAX ? n : value;
+}
+
+type Reviver = (this: unknown, key: string, value: unknown) => unknown;
+
 class JsonParser extends Operator {
   readonly #cfg: ParserConfig;
-  constructor(common: CommonConfig, cfg: ParserConfig, ctx: BuildContext) {
+  readonly #reviver: Reviver | undefined;
+  constructor(common: CommonConfig, cfg: ParserConfig, parseInts: boolean, ctx: BuildContext) {
     super(common, ctx);
     this.#cfg = cfg;
+    this.#reviver = parseInts ? reviveInt as Reviver : undefined;
   }
   protected handle(e: Entry): void {
     const v = getField(e, this.#cfg.parseFrom);
@@ -28,7 +49,7 @@ class JsonParser extends Operator {
     let parsed: unknown;
     if (typeof v === "string") {
       try {
-        parsed = JSON.parse(v);
+        parsed = JSON.parse(v, this.#reviver);
       } catch (err) {
         return this.fail(e, `invalid JSON: ${(err as Error).message}`);
       }
@@ -46,6 +67,6 @@ class JsonParser extends Operator {
 export function parseJsonParser(r: ConfigReader): OperatorSpec {
   const common = parseCommon(r, "json_parser");
   const cfg = parseParserConfig(r);
-  if (r.raw("parse_ints") !== undefined) r.bool("parse_ints", false);
-  return { common, build: (ctx) => new JsonParser(common, cfg, ctx) };
+  const parseInts = r.bool("parse_ints", false);
+  return { common, build: (ctx) => new JsonParser(common, cfg, parseInts, ctx) };
 }

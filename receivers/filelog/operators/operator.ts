@@ -27,6 +27,18 @@ export interface HeldPosition {
   readonly recordNum: number;
 }
 
+/**
+ * An error thrown by the end of the chain (the receiver's batch builder). It passes through
+ * every operator unchanged: it is not the entry's fault, so `on_error` does not apply.
+ */
+export class SinkError extends Error {
+  /** Wraps what the sink threw. */
+  constructor(cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+    this.name = "SinkError";
+  }
+}
+
 /** Base class: routing to outputs, `if`, `on_error`. */
 export abstract class Operator {
   readonly id: string;
@@ -44,13 +56,22 @@ export abstract class Operator {
     this.ctx = ctx;
   }
 
-  /** Entry point: applies `if`, then `handle`. */
+  /**
+   * Entry point: applies `if`, then `handle`. Whatever `if` or `handle` throws goes through
+   * `on_error` (the entry is kept or dropped, never lost by accident); only errors of the
+   * chain's end (the receiver itself) pass through.
+   */
   process(e: Entry): void {
-    if (this.#if !== undefined && this.#if(e) !== true) {
-      this.emit(e);
-      return;
+    try {
+      if (this.#if !== undefined && this.#if(e) !== true) {
+        this.emit(e);
+        return;
+      }
+      this.handle(e);
+    } catch (err) {
+      if (err instanceof SinkError) throw err;
+      this.fail(e, err instanceof Error ? err.message : String(err));
     }
-    this.handle(e);
   }
 
   /** The operator's work; call `emit` for what goes on. */

@@ -90,11 +90,27 @@ export function parseSeveritySpec(r: ConfigReader, defaultFrom: string): Severit
   const mapper: SeverityMapper = parseSeverityMapping(r);
   return {
     apply(e: Entry): string | undefined {
-      const v = getField(e, parseFrom);
+      let v = getField(e, parseFrom);
       if (v === undefined) return `severity field ${fieldText(parseFrom)} is missing`;
-      const n = mapper.map(v);
-      e.severity = n ?? 0;
-      e.severityText = overwrite && n !== undefined ? mapper.text(n) : String(v);
+      if (v instanceof Uint8Array) v = new TextDecoder().decode(v);
+      if (typeof v === "number" && !Number.isInteger(v)) {
+        return `severity ${v} is not a whole number`;
+      }
+      if (typeof v !== "string" && typeof v !== "number" && typeof v !== "bigint") {
+        return `severity field ${fieldText(parseFrom)} holds ${
+          v === null
+            ? "null"
+            : Array.isArray(v)
+            ? "a list"
+            : typeof v === "object"
+            ? "a map"
+            : "a bool"
+        }, not a string or number`;
+      }
+      const n = mapper.map(v) ?? 0;
+      e.severity = n;
+      // As upstream, overwrite_text leaves the raw text of values that map to nothing.
+      e.severityText = overwrite && n !== 0 ? mapper.text(n) : String(v);
       return undefined;
     },
   };

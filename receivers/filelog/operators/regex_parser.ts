@@ -8,7 +8,7 @@
 import type { ConfigReader } from "../../../core/config/reader.ts";
 import type { Entry, ValueMap } from "../entry.ts";
 import { fieldText, getField } from "../field.ts";
-import { goRegexFlags, translateGoRegex } from "../config.ts";
+import { compileGoRegex, hasNamedGroup } from "../go_regex.ts";
 import {
   type BuildContext,
   type CommonConfig,
@@ -65,11 +65,11 @@ class RegexParser extends Operator {
 }
 
 /** Compiles a Go-syntax regex; reports errors at `key`. */
-export function compileGoRegex(r: ConfigReader, key: string, text: string): RegExp | undefined {
+export function readGoRegex(r: ConfigReader, key: string, text: string): RegExp | undefined {
   try {
-    return new RegExp(translateGoRegex(text), goRegexFlags(text));
+    return compileGoRegex(text);
   } catch (err) {
-    r.error(key, `Invalid regular expression ${JSON.stringify(text)}: ${(err as Error).message}`);
+    r.error(key, (err as Error).message);
     return undefined;
   }
 }
@@ -82,8 +82,8 @@ export function parseRegexParser(r: ConfigReader): OperatorSpec {
   if (text === undefined) {
     r.error("regex", "regex is required, e.g. '^(?P<level>\\w+) (?P<msg>.*)$'");
   } else {
-    re = compileGoRegex(r, "regex", text);
-    if (re !== undefined && !/\(\?<[A-Za-z_]/.test(translateGoRegex(text))) {
+    re = readGoRegex(r, "regex", text);
+    if (re !== undefined && !hasNamedGroup(re)) {
       r.error("regex", "regex must contain at least one named capture group, e.g. (?P<name>...)");
     }
   }

@@ -15,7 +15,13 @@ import { parseJsonParser } from "./json_parser.ts";
 import { parseKeyValueParser } from "./key_value_parser.ts";
 import { parseCopy, parseMove } from "./move.ts";
 import { parseNoop } from "./noop.ts";
-import { type BuildContext, type HeldPosition, Operator, type OperatorSpec } from "./operator.ts";
+import {
+  type BuildContext,
+  type HeldPosition,
+  Operator,
+  type OperatorSpec,
+  SinkError,
+} from "./operator.ts";
 import { parseRecombine } from "./recombine.ts";
 import { parseRegexParser } from "./regex_parser.ts";
 import { parseRemove } from "./remove.ts";
@@ -60,11 +66,14 @@ const KNOWN_UPSTREAM = [
   "key_value",
 ];
 
-/** Reads the `operators` list; unknown types and bad wiring are errors with their path. */
-export function parseOperators(r: ConfigReader): OperatorSpec[] {
+/**
+ * Reads an operator list (`operators`, or `key` such as header's `metadata_operators`);
+ * unknown types and bad wiring are errors with their path.
+ */
+export function parseOperators(r: ConfigReader, key = "operators"): OperatorSpec[] {
   const specs: OperatorSpec[] = [];
   const ids = new Set<string>();
-  for (const or of r.list("operators")) {
+  for (const or of r.list(key)) {
     const type = or.string("type", "");
     const parse = PARSERS[type];
     if (parse === undefined) {
@@ -98,7 +107,7 @@ export function parseOperators(r: ConfigReader): OperatorSpec[] {
     for (const out of s.common.output ?? []) {
       if (!ids.has(out)) {
         r.error(
-          "operators",
+          key,
           `Operator ${JSON.stringify(s.common.id)} outputs to unknown operator ${
             JSON.stringify(out)
           }`,
@@ -121,6 +130,13 @@ class SinkOperator extends Operator {
   }
   protected handle(e: Entry): void {
     this.#fn(e);
+  }
+  override process(e: Entry): void {
+    try {
+      this.#fn(e);
+    } catch (err) {
+      throw err instanceof SinkError ? err : new SinkError(err);
+    }
   }
 }
 

@@ -39,13 +39,38 @@ export class RouterOperator extends Operator {
   protected handle(e: Entry): void {
     for (let i = 0; i < this.routes.length; i++) {
       const route = this.routes[i]!;
-      if (route.expr(e) === true) {
+      if (this.#matches(route, e)) {
         for (const [k, t] of Object.entries(route.attributes)) e.attributes[k] = t.eval(e) ?? null;
         this.#send(this.routeOps[i]!, e);
         return;
       }
     }
     this.#send(this.defaultOps, e);
+  }
+
+  /** A route whose expression fails does not match (the next route is tried), as upstream. */
+  #matches(route: RouteSpec, e: Entry): boolean {
+    try {
+      return route.expr(e) === true;
+    } catch (err) {
+      this.ctx.logger.warn("Running expression returned an error", {
+        operator_id: this.id,
+        operator_type: this.type,
+        error: (err as Error).message,
+      });
+      return false;
+    }
+  }
+
+  /** An entry the router fails on (a route's attributes, `if`) follows `on_error` to `default`. */
+  protected override fail(e: Entry, err: string): void {
+    const saved = this.outputs;
+    this.outputs = this.defaultOps;
+    try {
+      super.fail(e, err);
+    } finally {
+      this.outputs = saved;
+    }
   }
 
   #send(ops: Operator[], e: Entry): void {
