@@ -119,8 +119,8 @@ export function newScope(name = "", version = ""): InstrumentationScope {
   return { name, version, attributes: [], droppedAttributesCount: 0 };
 }
 
-/** Returns a log record with every field at its zero value, overridden by `fields`. */
-export function newLogRecord(fields: Partial<LogRecord> = {}): LogRecord {
+/** Returns a log record with every field at its zero value (the decoder's starting point). */
+export function emptyLogRecord(): LogRecord {
   return {
     timeUnixNano: 0n,
     observedTimeUnixNano: 0n,
@@ -133,8 +133,12 @@ export function newLogRecord(fields: Partial<LogRecord> = {}): LogRecord {
     traceId: EMPTY_BYTES,
     spanId: EMPTY_BYTES,
     eventName: "",
-    ...fields,
   };
+}
+
+/** Returns a log record with every field at its zero value, overridden by `fields`. */
+export function newLogRecord(fields: Partial<LogRecord> = {}): LogRecord {
+  return Object.assign(emptyLogRecord(), fields);
 }
 
 /** Counts the log records in a batch. */

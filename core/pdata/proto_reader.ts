@@ -21,6 +21,7 @@ import type {
   ResourceLogs,
   ScopeLogs,
 } from "./logs.ts";
+import { emptyLogRecord } from "./logs.ts";
 import { MAX_ANY_VALUE_DEPTH, OtlpDecodeError } from "./otlp_error.ts";
 import { decodeUtf8 } from "./utf8.ts";
 
@@ -294,19 +295,7 @@ function readAttribute(attrs: KeyValue[], end: number, where: string): void {
 
 const LOG_RECORD_FIELDS = 0b1111111101110; // 1..3, 5..12
 function readLogRecord(end: number): LogRecord {
-  const r: LogRecord = {
-    timeUnixNano: 0n,
-    observedTimeUnixNano: 0n,
-    severityNumber: 0,
-    severityText: "",
-    body: undefined,
-    attributes: [],
-    droppedAttributesCount: 0,
-    flags: 0,
-    traceId: EMPTY_BYTES,
-    spanId: EMPTY_BYTES,
-    eventName: "",
-  };
+  const r: LogRecord = emptyLogRecord();
   while (pos < end) {
     const tag = readTag(end, "LogRecord");
     switch (tag) {
