@@ -117,8 +117,13 @@ export class Collector {
     if (this.#state !== "new") throw new Error(`Cannot start a collector that is ${this.#state}`);
     this.#state = "running";
     const address = this.config.telemetry.metrics.address;
-    if (address !== undefined) {
-      this.#metricsServer = await serveMetrics(address, this.metrics, this.logger);
+    try {
+      if (address !== undefined) {
+        this.#metricsServer = await serveMetrics(address, this.metrics, this.logger);
+      }
+    } catch (err) {
+      this.#state = "stopped";
+      throw err;
     }
     try {
       await this.#graph.start({
