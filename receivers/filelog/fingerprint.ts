@@ -9,8 +9,6 @@
  * @module
  */
 
-import { gunzipSync } from "node:zlib";
-
 /** True when `fp` begins with `prefix` (and `prefix` is not empty). */
 export function startsWith(fp: Uint8Array, prefix: Uint8Array): boolean {
   if (prefix.length === 0 || prefix.length > fp.length) return false;
@@ -21,12 +19,6 @@ export function startsWith(fp: Uint8Array, prefix: Uint8Array): boolean {
 /** True when the content starts with the gzip magic bytes. */
 export function isGzip(head: Uint8Array): boolean {
   return head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
-}
-
-/** Decompresses a whole gzip file, tolerating a truncated (still written) tail. */
-export function gunzip(data: Uint8Array): Uint8Array {
-  const out = gunzipSync(data, { finishFlush: 2 /* Z_SYNC_FLUSH */ });
-  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }
 
 /**

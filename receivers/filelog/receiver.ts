@@ -121,7 +121,7 @@ export class FilelogReceiver implements Receiver {
     this.#tracker = new Tracker(cfg, settings.logger, {
       entry: (e) => this.#pipeline.process(e),
       chunkDone: () => this.#builder.count >= BATCH_RECORDS ? this.#flush() : Promise.resolve(),
-    }, options);
+    }, { ...options, signal: this.#abort.signal });
   }
 
   /** Opens storage, restores checkpoints and starts polling. */

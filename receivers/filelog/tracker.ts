@@ -17,7 +17,8 @@ import type { Logger } from "../../core/telemetry/logger.ts";
 import type { FilelogConfig } from "./config.ts";
 import { type Entry, newEntry, type ValueMap } from "./entry.ts";
 import { baseName, dirName, fileAttributes } from "./file_attrs.ts";
-import { FingerprintIndex, gunzip, isGzip, readHead, startsWith } from "./fingerprint.ts";
+import { FingerprintIndex, isGzip, readHead, startsWith } from "./fingerprint.ts";
+import { GunzipReader, gzipHead as inflateHead } from "./gzip_stream.ts";
 import { Finder } from "./glob.ts";
 import { Pipeline } from "./operators/registry.ts";
 import { orderPaths } from "./ordering.ts";
@@ -45,6 +46,8 @@ export interface TrackerStats {
 export interface TrackerOptions extends Partial<Omit<WatchOptions, "pollIntervalMs">> {
   /** False: never use change notifications (poll everything every time). */
   readonly watch?: boolean;
+  /** Once aborted (shutdown), polls and reads stop at the next chunk boundary. */
+  readonly signal?: AbortSignal;
 }
 
 /** What the last poll did (tests). */
@@ -78,6 +81,12 @@ export class Tracker {
   readonly #open = new Map<TrackedFile, true>();
   readonly #reported = new Set<string>();
   readonly #retainPolls: number;
+  readonly #signal: AbortSignal | undefined;
+  /** Paths that could not be opened for lack of file descriptors: checked again next poll. */
+  readonly #retryOpen = new Set<string>();
+  /** Of those, the ones seen in the first poll: `start_at: end` still applies to them. */
+  readonly #startAtEndPaths = new Set<string>();
+  #fdWarned = false;
   #firstPoll = true;
   #resumed = false;
   readonly #watch: ChangeWatcher | undefined;
@@ -111,6 +120,7 @@ export class Tracker {
     this.#log = log;
     this.#out = out;
     this.#finder = new Finder(cfg.include, cfg.exclude);
+    this.#signal = options.signal;
     const roots = this.#finder.watchRoots();
     // Batching and mtime ordering decide from every file's stat on every poll.
     const statsAll = cfg.maxBatches > 0 || cfg.ordering?.usesMtime === true;
@@ -139,6 +149,11 @@ export class Tracker {
         this.#resource[k] = t.eval(undefined as never) ?? null;
       }
     }
+  }
+
+  /** True once shutdown aborted reading. */
+  get #stopped(): boolean {
+    return this.#signal?.aborted === true;
   }
 
   /** Every file currently known (for checkpoints). */
@@ -174,6 +189,7 @@ export class Tracker {
    */
   async poll(nowMs: number, sweep = true): Promise<void> {
     this.#observed = BigInt(nowMs) * 1_000_000n;
+    this.#fdWarned = false;
     const plan: PollPlan = sweep || this.#firstPoll || this.#watch === undefined
       ? { sweep: true, hints: undefined, checkMisses: false }
       : this.#watch.begin(nowMs, this.#finder.dirCount);
@@ -228,12 +244,14 @@ export class Tracker {
       if (quick === undefined) continue;
       const tf = quick instanceof TrackedFile ? quick : await this.#identify(path, quick, claimed);
       if (tf !== undefined) toRead.push(tf);
+      this.#trimHandles(); // max_concurrent_files holds during the poll too
     }
     if (plan.sweep) this.#watch?.endSweep(nowMs, cost, missed, plan.checkMisses);
     this.lastPoll.sweep = plan.sweep;
     this.lastPoll.checked = checked;
     // Files no longer at a matched path: drain what is left first (ordering across rotation).
     for (const tf of [...this.#files]) {
+      if (this.#stopped) break;
       if (claimed.has(tf)) {
         tf.lostPolls = 0;
         tf.searched = false;
@@ -242,10 +260,11 @@ export class Tracker {
       await this.#drainLost(tf, nowMs, claimed);
     }
     for (const tf of toRead) {
+      if (this.#stopped) break;
       if (!this.#files.has(tf)) continue;
       await this.#readFile(tf, nowMs, false);
+      this.#trimHandles();
     }
-    this.#trimHandles();
     this.#firstPoll = false;
   }
 
@@ -277,6 +296,7 @@ export class Tracker {
     for (const p of hints.paths) if (listed.has(p)) check.add(p);
     for (const p of fresh) check.add(p);
     for (const p of linked) check.add(p);
+    for (const p of this.#retryOpen) if (listed.has(p)) check.add(p);
     return check;
   }
 
@@ -328,6 +348,15 @@ export class Tracker {
     if (!st.isFile) return undefined;
     const mtime = st.mtime?.getTime() ?? 0;
     if (this.#cfg.excludeOlderThanMs > 0 && now - mtime > this.#cfg.excludeOlderThanMs) {
+      // Skipped while old, but still the same file at its path: keep its position so a
+      // later write is read from there, not from the start.
+      const known = this.#byPath.get(path);
+      if (
+        known !== undefined && !claimed.has(known) && known.path === path &&
+        known.ino !== undefined && known.ino === st.ino && known.dev === st.dev
+      ) {
+        claimed.add(known);
+      }
       return undefined;
     }
     if (st.size === 0) return undefined; // empty files are not tracked until they have data
@@ -367,13 +396,8 @@ export class Tracker {
       known.close();
       this.#open.delete(known);
     }
-    let handle: Deno.FsFile;
-    try {
-      handle = Deno.openSync(path, { read: true });
-    } catch (err) {
-      if (isDenied(err)) this.#reportOnce(path, "file");
-      return undefined;
-    }
+    const handle = this.#openFile(path);
+    if (handle === undefined) return undefined;
     let head: Uint8Array;
     let gz = false;
     try {
@@ -405,7 +429,8 @@ export class Tracker {
       handle.close();
       return undefined;
     }
-    const startAtEnd = this.#cfg.startAt === "end" && this.#firstPoll && !this.#resumed;
+    const startAtEnd = this.#cfg.startAt === "end" && !this.#resumed &&
+      (this.#firstPoll || this.#startAtEndPaths.delete(path));
     const size = gz ? 0 : st.size;
     const tf = new TrackedFile(
       head,
@@ -431,6 +456,7 @@ export class Tracker {
     claimed: Claims,
   ): void {
     claimed.add(tf);
+    if (this.#retryOpen.size > 0) this.#retryOpen.delete(path);
     if (tf.path !== path) this.#byPath.delete(tf.path);
     const prev = this.#byPath.get(path);
     if (prev !== undefined && prev !== tf && prev.path === path) prev.path = "";
@@ -476,8 +502,7 @@ export class Tracker {
     const size = this.#cfg.fingerprintSize;
     const head = readHead(handle, size);
     if (this.#wantsGzip(path, head)) {
-      const all = await readAll(handle);
-      return { head: gunzip(all).slice(0, size), gz: true };
+      return { head: await inflateHead(handle, size), gz: true };
     }
     return { head, gz: false };
   }
@@ -492,7 +517,9 @@ export class Tracker {
   async #headOf(tf: TrackedFile, path: string): Promise<Uint8Array | undefined> {
     try {
       if (tf.handle === undefined) {
-        tf.handle = Deno.openSync(path, { read: true });
+        const h = this.#openFile(path);
+        if (h === undefined) return undefined;
+        tf.handle = h;
         tf.handlePath = path;
       }
       this.#open.delete(tf);
@@ -532,6 +559,7 @@ export class Tracker {
       await this.#readFile(tf, now, false);
       if (tf.readOffset !== before) tf.lostPolls = 1; // still being written: keep draining
     }
+    if (this.#stopped) return; // never forget a file whose reading was cut short
     if (tf.lostPolls > this.#retainPolls) {
       if (readable || tf.handle !== undefined) await this.#readFile(tf, now, true);
       this.#forget(tf);
@@ -608,14 +636,22 @@ export class Tracker {
   /** Reads a file from its offset to the end, handing tokens on; `final` flushes a partial line. */
   async #readFile(tf: TrackedFile, now: number, final: boolean): Promise<void> {
     if (tf.handle === undefined) {
+      // Closed to respect max_concurrent_files: reopen, if the path still holds this content.
+      const h = this.#openFile(tf.path);
+      if (h === undefined) return;
+      let head: Uint8Array;
       try {
-        tf.handle = Deno.openSync(tf.path, { read: true });
-        tf.handlePath = tf.path;
-        this.#open.set(tf, true);
-      } catch (err) {
-        if (isDenied(err)) this.#reportOnce(tf.path, "file");
+        head = tf.gzip ? await gzipHead(h, tf.fp.length) : readHead(h, tf.fp.length);
+      } catch {
+        head = new Uint8Array();
+      }
+      if (!startsWith(head, tf.fp)) {
+        h.close();
         return;
       }
+      tf.handle = h;
+      tf.handlePath = tf.path;
+      this.#open.set(tf, true);
     }
     this.#open.delete(tf);
     this.#open.set(tf, true);
@@ -626,6 +662,7 @@ export class Tracker {
       else await this.#readPlain(tf, now, final);
     } catch (err) {
       this.#log.warn("Read failed; will retry next poll", { path: tf.path, error: err });
+      tf.lastSize = -1; // not "unchanged" next poll: read again from readOffset
     } finally {
       if (this.#cfg.acquireFsLock) {
         try {
@@ -650,18 +687,41 @@ export class Tracker {
 
   async #readPlain(tf: TrackedFile, now: number, final: boolean): Promise<void> {
     const h = tf.handle!;
-    const buf = this.#buf;
-    let pos = tf.readOffset;
-    let filled = 0;
+    const pos = tf.readOffset;
     // Small increments (the steady state) are read synchronously: ~1µs per op against ~50µs
     // for the async op. A backlog goes through the async op so the event loop keeps turning.
     const sync = tf.lastSize >= 0 && tf.lastSize - pos <= SYNC_READ_MAX;
     h.seekSync(pos, Deno.SeekMode.Start);
+    await this.#readChunks(
+      tf,
+      now,
+      final,
+      pos,
+      sync ? (b) => h.readSync(b) ?? 0 : async (b) => (await h.read(b)) ?? 0,
+    );
+  }
+
+  /**
+   * The chunk loop shared by plain and gzip files: fills the buffer from `read` (content
+   * position `pos` onwards), hands complete tokens on, and waits for the consumer after
+   * each chunk.
+   */
+  async #readChunks(
+    tf: TrackedFile,
+    now: number,
+    final: boolean,
+    start: number,
+    read: (into: Uint8Array) => number | Promise<number>,
+  ): Promise<void> {
+    const buf = this.#buf;
+    let pos = start;
+    let filled = 0;
     for (;;) {
       let eof = false;
       while (filled < buf.length) {
-        const r = sync ? h.readSync(buf.subarray(filled)) : await h.read(buf.subarray(filled));
-        if (r === null || r === 0) {
+        const got = read(buf.subarray(filled));
+        const r = typeof got === "number" ? got : await got;
+        if (r === 0) {
           eof = true;
           break;
         }
@@ -690,6 +750,8 @@ export class Tracker {
         filled -= used;
         this.touched.add(tf);
         await this.#out.chunkDone();
+        // Shutting down: stop here; the position is after the last token handed on.
+        if (this.#stopped) return;
       }
       if (eof || used === 0) break;
     }
@@ -728,23 +790,20 @@ export class Tracker {
     }
   }
 
+  /** Streams the decompressed content through the chunk loop from readOffset. */
   async #readGzip(tf: TrackedFile, now: number, final: boolean): Promise<void> {
-    const content = gunzip(await readAll(tf.handle!));
-    if (content.length <= tf.readOffset) {
-      this.#flushState(tf, content, 0, tf.readOffset, now, final);
-      return;
+    const reader = new GunzipReader(tf.handle!);
+    try {
+      const pos = tf.readOffset;
+      if (await reader.skip(pos) < pos) {
+        // Shorter than what was read already (still being written): nothing new yet.
+        this.#flushState(tf, this.#buf, 0, pos, now, final);
+        return;
+      }
+      await this.#readChunks(tf, now, final, pos, (b) => reader.read(b));
+    } finally {
+      reader.close();
     }
-    const data = content.subarray(tf.readOffset);
-    const pos = tf.readOffset;
-    const head = tf.headerDone ? 0 : this.#consumeHeader(tf, data, data.length, pos);
-    if (!tf.headerDone) return;
-    const used = head +
-      this.#split(tf, data.subarray(head), data.length - head, pos + head, false);
-    if (used > 0) {
-      this.touched.add(tf);
-      await this.#out.chunkDone();
-    }
-    this.#flushState(tf, data.subarray(used), data.length - used, pos + used, now, final);
   }
 
   /** Decides whether a partial token at EOF is emitted now (force_flush_period). */
@@ -786,19 +845,21 @@ export class Tracker {
     const used = this.#splitter.split(buf, 0, filled, flush, (s, e, next, cut) => {
       const start = base + tokStart;
       tokStart = next;
-      const recordNum = tf.recordNum++;
-      tf.readOffset = base + next;
+      const recordNum = tf.recordNum;
       if (tf.skipping) {
         // Rest of a truncated line: drop through its newline.
         if (!cut) tf.skipping = false;
-        return;
+      } else {
+        // Emit first: if it throws, the position stays before this token, which the next
+        // read starts from (nothing is skipped).
+        if (e > s) this.#emitToken(tf, buf, s, e, start, recordNum); // empty lines are not records
+        if (cut) {
+          this.stats.cutTokens++;
+          if (truncate) tf.skipping = true;
+        }
       }
-      if (cut) {
-        this.stats.cutTokens++;
-        if (truncate) tf.skipping = true;
-      }
-      if (e <= s) return; // empty lines are not records (as upstream)
-      this.#emitToken(tf, buf, s, e, start, recordNum);
+      tf.recordNum = recordNum + 1;
+      tf.readOffset = base + next;
     });
     return used;
   }
@@ -836,8 +897,53 @@ export class Tracker {
     this.#out.entry(entry);
   }
 
-  #trimHandles(): void {
-    const max = this.#cfg.maxConcurrentFiles;
+  /**
+   * Opens a file for reading; undefined when it cannot be. Too many open files
+   * (EMFILE/ENFILE) is logged once per poll; idle handles are closed and the open is tried
+   * once more, then the path is left for the next poll.
+   */
+  #openFile(path: string): Deno.FsFile | undefined {
+    this.#trimHandles(this.#cfg.maxConcurrentFiles - 1); // room for this one
+    try {
+      return Deno.openSync(path, { read: true });
+    } catch (err) {
+      if (!isTooManyOpen(err)) {
+        if (isDenied(err)) this.#reportOnce(path, "file");
+        return undefined;
+      }
+      if (!this.#fdWarned) {
+        this.#fdWarned = true;
+        this.#log.error(
+          "Too many open files; closing idle files and retrying the rest next poll. " +
+            "Lower max_concurrent_files or raise the open-file limit (ulimit -n)",
+          { path, max_concurrent_files: this.#cfg.maxConcurrentFiles, error: err },
+        );
+      }
+    }
+    this.#shedHandles();
+    try {
+      return Deno.openSync(path, { read: true });
+    } catch {
+      this.#retryOpen.add(path);
+      if (this.#firstPoll) this.#startAtEndPaths.add(path);
+      return undefined;
+    }
+  }
+
+  /** Closes the least recently read half of the handles (lost files keep theirs). */
+  #shedHandles(): void {
+    let n = Math.max(1, Math.floor(this.#open.size / 2));
+    for (const tf of [...this.#open.keys()]) {
+      if (n <= 0) break;
+      if (tf.lostPolls > 0) continue;
+      tf.close();
+      this.#open.delete(tf);
+      n--;
+    }
+  }
+
+  /** Closes the least recently read handles above `max` (lost files keep theirs). */
+  #trimHandles(max = this.#cfg.maxConcurrentFiles): void {
     if (this.#open.size <= max) return;
     for (const tf of this.#open.keys()) {
       if (this.#open.size <= max) break;
@@ -864,29 +970,9 @@ export class Tracker {
   }
 }
 
-async function readAll(handle: Deno.FsFile): Promise<Uint8Array> {
-  await handle.seek(0, Deno.SeekMode.Start);
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const buf = new Uint8Array(256 * 1024);
-    const n = await handle.read(buf);
-    if (n === null || n === 0) break;
-    chunks.push(buf.subarray(0, n));
-    total += n;
-  }
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  return out;
-}
-
 async function gzipHead(handle: Deno.FsFile, size: number): Promise<Uint8Array> {
   try {
-    return gunzip(await readAll(handle)).slice(0, size);
+    return await inflateHead(handle, size);
   } catch {
     return new Uint8Array();
   }
@@ -917,6 +1003,12 @@ class Claims {
 /** True when a plain file has bytes past the read position as of its last stat. */
 function unreadData(tf: TrackedFile): boolean {
   return !tf.gzip && tf.lastSize >= 0 && tf.readOffset < tf.lastSize;
+}
+
+/** True when the process or system is out of file descriptors. */
+function isTooManyOpen(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === "EMFILE" || code === "ENFILE";
 }
 
 /** True for EACCES and for a read the Deno permission sandbox refused. */
