@@ -138,7 +138,21 @@ export function emptyLogRecord(): LogRecord {
 
 /** Returns a log record with every field at its zero value, overridden by `fields`. */
 export function newLogRecord(fields: Partial<LogRecord> = {}): LogRecord {
-  return Object.assign(emptyLogRecord(), fields);
+  // One literal with every field, so all records share one object shape (Object.assign onto
+  // emptyLogRecord() took about twice as long per record).
+  return {
+    timeUnixNano: fields.timeUnixNano ?? 0n,
+    observedTimeUnixNano: fields.observedTimeUnixNano ?? 0n,
+    severityNumber: fields.severityNumber ?? 0,
+    severityText: fields.severityText ?? "",
+    body: fields.body,
+    attributes: fields.attributes ?? [],
+    droppedAttributesCount: fields.droppedAttributesCount ?? 0,
+    flags: fields.flags ?? 0,
+    traceId: fields.traceId ?? EMPTY_BYTES,
+    spanId: fields.spanId ?? EMPTY_BYTES,
+    eventName: fields.eventName ?? "",
+  };
 }
 
 /** Counts the log records in a batch. */

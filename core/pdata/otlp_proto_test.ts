@@ -247,6 +247,47 @@ Deno.test("encodeLogsRequest() handles a large batch (internal tables grow)", ()
   assert.deepStrictEqual(encodeLogsRequest(logs), bytes);
 });
 
+Deno.test("encodeLogsRequest() writes lengths right where its size guesses are wrong", () => {
+  // The encoder reserves length bytes from a guess (a string's UTF-16 length, a record's body
+  // length) and moves the content when the real length needs more or fewer: cover both
+  // directions at every varint boundary, for every field that guesses.
+  const units = ["a", "é", "日", "😀"]; // 1, 2, 3 and 4 UTF-8 bytes (the last is 2 units)
+  const lengths = [1, 31, 32, 33, 42, 43, 44, 60, 63, 64, 125, 126, 127, 128, 129, 5461, 8190];
+  lengths.push(16380, 16381, 16382, 16383, 16384, 16385);
+  for (const unit of units) {
+    for (const n of lengths) {
+      const s = unit.repeat(Math.max(1, Math.floor(n / unit.length)));
+      const str = { kind: "string", value: s } as const;
+      const logs = batch([
+        newLogRecord({ body: str, severityText: s, eventName: s }),
+        newLogRecord({ attributes: [{ key: s, value: str }, { key: "k", value: str }] }),
+        newLogRecord({ body: { kind: "kvlist", value: [{ key: "k", value: str }] } }),
+        newLogRecord({ body: { kind: "array", value: [str, str] } }),
+      ], [{ key: "r", value: str }]);
+      logs.resourceLogs[0]!.scopeLogs[0]!.scope = newScope(s, s);
+      try {
+        checkAll(logs);
+      } catch (e) {
+        throw new Error(`${n} × ${JSON.stringify(unit)}: ${e}`);
+      }
+    }
+  }
+});
+
+Deno.test("encodeLogsRequest() handles envelopes past 2 MiB and alternating batch sizes", () => {
+  // One scope of > 2 MiB needs a 4-byte length where the encoder guesses 3; then a tiny batch
+  // right after a large one and a large one after a tiny one (the buffer is sized from the
+  // previous request).
+  const body = (i: number) => ({ kind: "string", value: `${i} ${"x".repeat(250)}` }) as const;
+  const big = batch(Array.from({ length: 10_000 }, (_, i) => newLogRecord({ body: body(i) })));
+  const bytes = checkAll(big);
+  assert.ok(bytes.length > 1 << 21, `only ${bytes.length} bytes`);
+  checkAll(sampleLogs(1));
+  checkAll(withBody({ kind: "string", value: "x".repeat(3 << 20) }));
+  checkAll(sampleLogs(3));
+  assert.deepStrictEqual(encodeLogsRequest(big), bytes);
+});
+
 Deno.test("randomLogs() is reproducible from its seed", () => {
   assert.deepStrictEqual(randomLogs(7), randomLogs(7));
   const distinct = new Set<string>();

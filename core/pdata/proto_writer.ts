@@ -1,11 +1,14 @@
 /**
  * The hand-written OTLP protobuf encoder for logs.
  *
- * Two passes over the batch: the size pass computes every length-delimited field's size and
- * records it in a flat table (in the order the write pass needs them, pre-order), then the
- * write pass fills one exactly-sized buffer, reading the sizes back in the same order. The two
- * passes must visit fields under identical conditions; `encodeRequest` checks that the final
- * position equals the computed size.
+ * `encodeRequest` writes in one forward pass. A length-delimited field's length is only known
+ * after its content is written, so each one reserves the number of bytes its length will
+ * probably take (a guess from what is cheap to know: a string's UTF-16 length, a record's body
+ * length), writes the content, then writes the length into the reserved bytes. When the guess
+ * was wrong the content is moved by the difference (`copyWithin`); with the guesses below that
+ * happens rarely and mostly for small fields, so it costs far less than a separate size pass.
+ *
+ * `requestSize` computes the same size without writing, for the bytes sizer.
  *
  * Fields are written in field-number order with proto3 defaults omitted, as protoc-generated
  * code does, except that `ResourceLogs.resource`, `ScopeLogs.scope` and `KeyValue.value` are
@@ -16,36 +19,24 @@
  */
 
 import type { AnyValue, KeyValue, LogRecord, Logs, ResourceLogs, ScopeLogs } from "./logs.ts";
+import { logRecordCount } from "./logs.ts";
 import { encodeUtf8Into, utf8Length, writeUtf8 } from "./utf8.ts";
 
-// Strings longer than this are UTF-8-encoded once, in the size pass, into `arena` (with the
-// native encodeInto), and copied in the write pass; shorter ones are measured and written by
-// JS loops, which beat a native call's overhead only for short strings (measured: a 144-char
-// body costs ~250 ns to measure plus ~260 ns to write in JS, ~125 + ~40 ns this way).
+// Strings longer than this are written with the native TextEncoder.encodeInto; shorter ones
+// by a JS loop, which beats the native call's overhead only for short strings.
 const LONG_STRING = 32;
-const DEFAULT_SIZES = 1 << 12;
-const DEFAULT_ARENA = 1 << 16;
-const RETAIN_LIMIT = 1 << 22;
-
-let sizes = new Int32Array(DEFAULT_SIZES);
-let sn = 0; // next free slot in the size pass; next slot to read in the write pass
-let arena = new Uint8Array(DEFAULT_ARENA);
-let an = 0;
+// A ResourceLogs or ScopeLogs usually holds between 16 KiB and 2 MiB: a 3-byte length.
+const ENVELOPE_GUESS = 3;
 
 let out = new Uint8Array(0);
 let dv = new DataView(out.buffer);
 let pos = 0;
+/** Bytes per record of the last request encoded: sizes the next request's first buffer. */
+let bytesPerRecord = 256;
 
 const scratch = new DataView(new ArrayBuffer(8));
 
-function reserve(): number {
-  if (sn === sizes.length) {
-    const grown = new Int32Array(sizes.length * 2);
-    grown.set(sizes);
-    sizes = grown;
-  }
-  return sn++;
-}
+// ---- sizes ----
 
 /** Bytes of a varint holding the unsigned 32-bit value `v`. */
 export function varintSize(v: number): number {
@@ -69,107 +60,54 @@ function int32Size(v: number): number {
   return v < 0 ? 10 : varintSize(v);
 }
 
-/** Size of a string field (tag, length, bytes); records the length for the write pass. */
-function stringField(s: string): number {
-  let len: number;
-  if (s.length > LONG_STRING) {
-    const need = an + s.length * 3;
-    if (need > arena.length) {
-      const grown = new Uint8Array(Math.max(need, arena.length * 2));
-      grown.set(arena.subarray(0, an));
-      arena = grown;
-    }
-    len = encodeUtf8Into(s, arena, an);
-    // Reserve before indexing: reserve() may replace `sizes` with a larger array.
-    const i = reserve();
-    const j = reserve();
-    sizes[i] = len;
-    sizes[j] = an;
-    an += len;
-  } else {
-    len = utf8Length(s);
-    const i = reserve();
-    sizes[i] = len;
-  }
-  return 1 + varintSize(len) + len;
-}
-
-function bytesField(len: number): number {
+/** Size of a length-delimited field (tag, length, content). */
+function delimited(len: number): number {
   return 1 + varintSize(len) + len;
 }
 
 function anyValueSize(v: AnyValue): number {
-  const slot = reserve();
-  let n = 0;
   switch (v.kind) {
     case "string":
-      n = stringField(v.value);
-      break;
+      return delimited(utf8Length(v.value));
     case "bool":
-      n = 2;
-      break;
+      return 2;
     case "int":
-      n = 1 + int64Size(v.value);
-      break;
+      return 1 + int64Size(v.value);
     case "double":
-      n = 9;
-      break;
+      return 9;
     case "bytes":
-      n = bytesField(v.value.length);
-      break;
+      return delimited(v.value.length);
     case "array": {
-      const inner = reserve();
       let m = 0;
       const values = v.value;
-      for (let i = 0; i < values.length; i++) {
-        const s = anyValueSize(values[i]);
-        m += 1 + varintSize(s) + s;
-      }
-      sizes[inner] = m;
-      n = 1 + varintSize(m) + m;
-      break;
+      for (let i = 0; i < values.length; i++) m += delimited(anyValueSize(values[i]));
+      return delimited(m);
     }
-    case "kvlist": {
-      const inner = reserve();
-      const m = attributesSize(v.value);
-      sizes[inner] = m;
-      n = 1 + varintSize(m) + m;
-      break;
-    }
+    case "kvlist":
+      return delimited(attributesSize(v.value));
+    case "empty":
+      return 0;
   }
-  sizes[slot] = n;
-  return n;
 }
 
 function keyValueSize(kv: KeyValue): number {
-  const slot = reserve();
-  let n = kv.key.length === 0 ? 0 : stringField(kv.key);
-  const s = anyValueSize(kv.value);
-  n += 1 + varintSize(s) + s;
-  sizes[slot] = n;
-  return n;
+  const key = kv.key.length === 0 ? 0 : delimited(utf8Length(kv.key));
+  return key + delimited(anyValueSize(kv.value));
 }
 
 function attributesSize(attrs: KeyValue[]): number {
   let n = 0;
-  for (let i = 0; i < attrs.length; i++) {
-    const s = keyValueSize(attrs[i]);
-    n += 1 + varintSize(s) + s;
-  }
+  for (let i = 0; i < attrs.length; i++) n += delimited(keyValueSize(attrs[i]));
   return n;
 }
 
 function logRecordSize(r: LogRecord): number {
-  const slot = reserve();
   let n = 0;
   if (r.timeUnixNano !== 0n) n += 9;
   const sev = r.severityNumber | 0;
   if (sev !== 0) n += 1 + int32Size(sev);
-  if (r.severityText.length !== 0) n += stringField(r.severityText);
-  if (r.body !== undefined) {
-    const s = anyValueSize(r.body);
-    n += 1 + varintSize(s) + s;
-  }
+  if (r.severityText.length !== 0) n += delimited(utf8Length(r.severityText));
+  if (r.body !== undefined) n += delimited(anyValueSize(r.body));
   n += attributesSize(r.attributes);
   const dropped = r.droppedAttributesCount >>> 0;
   if (dropped !== 0) n += 1 + varintSize(dropped);
@@ -177,65 +115,84 @@ function logRecordSize(r: LogRecord): number {
   if (r.traceId.length === 16) n += 18;
   if (r.spanId.length === 8) n += 10;
   if (r.observedTimeUnixNano !== 0n) n += 9;
-  if (r.eventName.length !== 0) n += stringField(r.eventName);
-  sizes[slot] = n;
+  if (r.eventName.length !== 0) n += delimited(utf8Length(r.eventName));
   return n;
 }
 
 function scopeLogsSize(sl: ScopeLogs): number {
-  const slot = reserve();
   const scope = sl.scope;
-  const scopeSlot = reserve();
   let s = 0;
-  if (scope.name.length !== 0) s += stringField(scope.name);
-  if (scope.version.length !== 0) s += stringField(scope.version);
+  if (scope.name.length !== 0) s += delimited(utf8Length(scope.name));
+  if (scope.version.length !== 0) s += delimited(utf8Length(scope.version));
   s += attributesSize(scope.attributes);
   const dropped = scope.droppedAttributesCount >>> 0;
   if (dropped !== 0) s += 1 + varintSize(dropped);
-  sizes[scopeSlot] = s;
-  let n = 1 + varintSize(s) + s;
+  let n = delimited(s);
   const records = sl.logRecords;
-  for (let i = 0; i < records.length; i++) {
-    const r = logRecordSize(records[i]);
-    n += 1 + varintSize(r) + r;
-  }
-  if (sl.schemaUrl.length !== 0) n += stringField(sl.schemaUrl);
-  sizes[slot] = n;
+  for (let i = 0; i < records.length; i++) n += delimited(logRecordSize(records[i]));
+  if (sl.schemaUrl.length !== 0) n += delimited(utf8Length(sl.schemaUrl));
   return n;
 }
 
 function resourceLogsSize(rl: ResourceLogs): number {
-  const slot = reserve();
-  const resourceSlot = reserve();
   let s = attributesSize(rl.resource.attributes);
   const dropped = rl.resource.droppedAttributesCount >>> 0;
   if (dropped !== 0) s += 1 + varintSize(dropped);
-  sizes[resourceSlot] = s;
-  let n = 1 + varintSize(s) + s;
+  let n = delimited(s);
   const scopes = rl.scopeLogs;
-  for (let i = 0; i < scopes.length; i++) {
-    const m = scopeLogsSize(scopes[i]);
-    n += 1 + varintSize(m) + m;
-  }
-  if (rl.schemaUrl.length !== 0) n += stringField(rl.schemaUrl);
-  sizes[slot] = n;
+  for (let i = 0; i < scopes.length; i++) n += delimited(scopeLogsSize(scopes[i]));
+  if (rl.schemaUrl.length !== 0) n += delimited(utf8Length(rl.schemaUrl));
   return n;
 }
 
-/** Runs the size pass over a request and returns its encoded size; fills the size table. */
+/** Returns the encoded size of a request, without encoding it. */
 export function requestSize(logs: Logs): number {
-  sn = 0;
-  an = 0;
   let n = 0;
   const rls = logs.resourceLogs;
-  for (let i = 0; i < rls.length; i++) {
-    const s = resourceLogsSize(rls[i]);
-    n += 1 + varintSize(s) + s;
-  }
+  for (let i = 0; i < rls.length; i++) n += delimited(resourceLogsSize(rls[i]));
   return n;
 }
 
-// ---- write pass ----
+// ---- writing ----
+
+/** Makes room for `n` more bytes after `pos`. */
+function ensure(n: number): void {
+  if (pos + n > out.length) {
+    const grown = new Uint8Array(Math.max(out.length * 2, pos + n));
+    grown.set(out.subarray(0, pos));
+    out = grown;
+    dv = new DataView(grown.buffer);
+  }
+}
+
+/** Reserves `guess` bytes for a length and returns where they start. */
+function openLength(guess: number): number {
+  ensure(guess);
+  const at = pos;
+  pos += guess;
+  return at;
+}
+
+/**
+ * Writes the length of the content written since `openLength(guess)` returned `at`, moving
+ * the content first when the length takes a different number of bytes than reserved.
+ */
+function closeLength(at: number, guess: number): void {
+  const start = at + guess;
+  let len = pos - start;
+  const need = varintSize(len);
+  if (need !== guess) {
+    if (need > guess) ensure(need - guess);
+    out.copyWithin(at + need, start, pos);
+    pos += need - guess;
+  }
+  let p = at;
+  while (len > 0x7f) {
+    out[p++] = (len & 0x7f) | 0x80;
+    len >>>= 7;
+  }
+  out[p] = len;
+}
 
 function writeVarint(v: number): void {
   while (v > 0x7f) {
@@ -268,21 +225,30 @@ function writeInt32(v: number): void {
   else writeVarint64(v >>> 0, 0xffffffff);
 }
 
-/** Writes a string's length and bytes (the tag is already written). */
-function writeString(s: string): void {
-  const len = sizes[sn++];
-  writeVarint(len);
-  if (s.length > LONG_STRING) {
-    const off = sizes[sn++];
-    out.set(arena.subarray(off, off + len), pos);
-    pos += len;
+/** Writes a string field: tag, length, UTF-8 bytes. */
+function writeString(tag: number, s: string): void {
+  const n = s.length;
+  // Tag, the longest length varint and the longest UTF-8 form (3 bytes per UTF-16 unit).
+  ensure(6 + 3 * n);
+  out[pos++] = tag;
+  if (n > LONG_STRING) {
+    // UTF-8 takes at least one byte per UTF-16 unit, so this guess is right for ASCII.
+    const guess = varintSize(n);
+    const at = pos;
+    pos += guess;
+    pos += encodeUtf8Into(s, out, pos);
+    closeLength(at, guess);
   } else {
-    pos = writeUtf8(s, out, pos, len === s.length);
+    const len = utf8Length(s);
+    writeVarint(len);
+    pos = writeUtf8(s, out, pos, len === n);
   }
 }
 
-function writeBytes(b: Uint8Array): void {
+function writeBytes(tag: number, b: Uint8Array): void {
   const len = b.length;
+  ensure(6 + len);
+  out[pos++] = tag;
   writeVarint(len);
   if (len <= 32) {
     for (let i = 0; i < len; i++) out[pos++] = b[i];
@@ -292,193 +258,191 @@ function writeBytes(b: Uint8Array): void {
   }
 }
 
-function writeFixed64(v: bigint): void {
+function writeFixed64(tag: number, v: bigint): void {
+  ensure(9);
+  out[pos++] = tag;
   dv.setBigUint64(pos, v, true);
   pos += 8;
 }
 
-function writeAnyValue(v: AnyValue): void {
-  writeVarint(sizes[sn++]);
+/** Writes an AnyValue's fields (its tag and length are the caller's). */
+function writeAnyValueContent(v: AnyValue): void {
   switch (v.kind) {
     case "string":
-      out[pos++] = 0x0a;
-      writeString(v.value);
+      writeString(0x0a, v.value);
       break;
     case "bool":
+      ensure(2);
       out[pos++] = 0x10;
       out[pos++] = v.value ? 1 : 0;
       break;
     case "int":
+      ensure(11);
       out[pos++] = 0x18;
       writeInt64(v.value);
       break;
     case "double":
+      ensure(9);
       out[pos++] = 0x21;
       dv.setFloat64(pos, v.value, true);
       pos += 8;
       break;
     case "bytes":
-      out[pos++] = 0x3a;
-      writeBytes(v.value);
+      writeBytes(0x3a, v.value);
       break;
     case "array": {
+      ensure(1);
       out[pos++] = 0x2a;
-      writeVarint(sizes[sn++]);
+      const at = openLength(2);
       const values = v.value;
-      for (let i = 0; i < values.length; i++) {
-        out[pos++] = 0x0a;
-        writeAnyValue(values[i]);
-      }
+      for (let i = 0; i < values.length; i++) writeAnyValue(0x0a, values[i]);
+      closeLength(at, 2);
       break;
     }
-    case "kvlist":
+    case "kvlist": {
+      ensure(1);
       out[pos++] = 0x32;
-      writeVarint(sizes[sn++]);
-      writeAttributes(v.value, 0x0a);
+      const at = openLength(2);
+      writeAttributes(0x0a, v.value);
+      closeLength(at, 2);
       break;
+    }
   }
 }
 
-function writeAttributes(attrs: KeyValue[], tag: number): void {
+/** A guess of an AnyValue's length-prefix size: exact for ASCII strings and scalars. */
+function anyValueGuess(v: AnyValue): number {
+  return v.kind === "string" ? varintSize(v.value.length + 1 + varintSize(v.value.length)) : 1;
+}
+
+function writeAnyValue(tag: number, v: AnyValue): void {
+  ensure(1);
+  out[pos++] = tag;
+  const guess = anyValueGuess(v);
+  const at = openLength(guess);
+  writeAnyValueContent(v);
+  closeLength(at, guess);
+}
+
+function writeAttributes(tag: number, attrs: KeyValue[]): void {
   for (let i = 0; i < attrs.length; i++) {
     const kv = attrs[i];
+    ensure(1);
     out[pos++] = tag;
-    writeVarint(sizes[sn++]);
-    if (kv.key.length !== 0) {
-      out[pos++] = 0x0a;
-      writeString(kv.key);
-    }
-    out[pos++] = 0x12;
-    writeAnyValue(kv.value);
+    const v = kv.value;
+    const guess = varintSize(kv.key.length + 4 + (v.kind === "string" ? v.value.length + 3 : 16));
+    const at = openLength(guess);
+    if (kv.key.length !== 0) writeString(0x0a, kv.key);
+    writeAnyValue(0x12, kv.value);
+    closeLength(at, guess);
   }
+}
+
+/** A guess of a record's length-prefix size from its body and attribute count. */
+function recordGuess(r: LogRecord): number {
+  const body = r.body;
+  const bodyLen = body === undefined ? 0 : body.kind === "string" ? body.value.length : 64;
+  return varintSize(40 + bodyLen + 32 * r.attributes.length);
 }
 
 function writeLogRecord(r: LogRecord): void {
-  writeVarint(sizes[sn++]);
-  if (r.timeUnixNano !== 0n) {
-    out[pos++] = 0x09;
-    writeFixed64(r.timeUnixNano);
-  }
+  ensure(1);
+  out[pos++] = 0x12;
+  const guess = recordGuess(r);
+  const at = openLength(guess);
+  if (r.timeUnixNano !== 0n) writeFixed64(0x09, r.timeUnixNano);
   const sev = r.severityNumber | 0;
   if (sev !== 0) {
+    ensure(11);
     out[pos++] = 0x10;
     writeInt32(sev);
   }
-  if (r.severityText.length !== 0) {
-    out[pos++] = 0x1a;
-    writeString(r.severityText);
-  }
-  if (r.body !== undefined) {
-    out[pos++] = 0x2a;
-    writeAnyValue(r.body);
-  }
-  writeAttributes(r.attributes, 0x32);
+  if (r.severityText.length !== 0) writeString(0x1a, r.severityText);
+  if (r.body !== undefined) writeAnyValue(0x2a, r.body);
+  writeAttributes(0x32, r.attributes);
   const dropped = r.droppedAttributesCount >>> 0;
   if (dropped !== 0) {
+    ensure(6);
     out[pos++] = 0x38;
     writeVarint(dropped);
   }
   const flags = r.flags >>> 0;
   if (flags !== 0) {
+    ensure(5);
     out[pos++] = 0x45;
     dv.setUint32(pos, flags, true);
     pos += 4;
   }
-  if (r.traceId.length === 16) {
-    out[pos++] = 0x4a;
-    writeBytes(r.traceId);
-  }
-  if (r.spanId.length === 8) {
-    out[pos++] = 0x52;
-    writeBytes(r.spanId);
-  }
-  if (r.observedTimeUnixNano !== 0n) {
-    out[pos++] = 0x59;
-    writeFixed64(r.observedTimeUnixNano);
-  }
-  if (r.eventName.length !== 0) {
-    out[pos++] = 0x62;
-    writeString(r.eventName);
-  }
+  if (r.traceId.length === 16) writeBytes(0x4a, r.traceId);
+  if (r.spanId.length === 8) writeBytes(0x52, r.spanId);
+  if (r.observedTimeUnixNano !== 0n) writeFixed64(0x59, r.observedTimeUnixNano);
+  if (r.eventName.length !== 0) writeString(0x62, r.eventName);
+  closeLength(at, guess);
 }
 
 function writeScopeLogs(sl: ScopeLogs): void {
-  writeVarint(sizes[sn++]);
+  ensure(1);
+  out[pos++] = 0x12;
+  const at = openLength(ENVELOPE_GUESS);
   const scope = sl.scope;
+  ensure(1);
   out[pos++] = 0x0a;
-  writeVarint(sizes[sn++]);
-  if (scope.name.length !== 0) {
-    out[pos++] = 0x0a;
-    writeString(scope.name);
-  }
-  if (scope.version.length !== 0) {
-    out[pos++] = 0x12;
-    writeString(scope.version);
-  }
-  writeAttributes(scope.attributes, 0x1a);
+  const scopeAt = openLength(1);
+  if (scope.name.length !== 0) writeString(0x0a, scope.name);
+  if (scope.version.length !== 0) writeString(0x12, scope.version);
+  writeAttributes(0x1a, scope.attributes);
   const dropped = scope.droppedAttributesCount >>> 0;
   if (dropped !== 0) {
+    ensure(6);
     out[pos++] = 0x20;
     writeVarint(dropped);
   }
+  closeLength(scopeAt, 1);
   const records = sl.logRecords;
-  for (let i = 0; i < records.length; i++) {
-    out[pos++] = 0x12;
-    writeLogRecord(records[i]);
-  }
-  if (sl.schemaUrl.length !== 0) {
-    out[pos++] = 0x1a;
-    writeString(sl.schemaUrl);
-  }
+  for (let i = 0; i < records.length; i++) writeLogRecord(records[i]);
+  if (sl.schemaUrl.length !== 0) writeString(0x1a, sl.schemaUrl);
+  closeLength(at, ENVELOPE_GUESS);
 }
 
 function writeResourceLogs(rl: ResourceLogs): void {
-  writeVarint(sizes[sn++]);
+  ensure(1);
   out[pos++] = 0x0a;
-  writeVarint(sizes[sn++]);
-  writeAttributes(rl.resource.attributes, 0x0a);
+  const at = openLength(ENVELOPE_GUESS);
+  ensure(1);
+  out[pos++] = 0x0a;
+  const resourceGuess = rl.resource.attributes.length > 2 ? 2 : 1;
+  const resourceAt = openLength(resourceGuess);
+  writeAttributes(0x0a, rl.resource.attributes);
   const dropped = rl.resource.droppedAttributesCount >>> 0;
   if (dropped !== 0) {
+    ensure(6);
     out[pos++] = 0x10;
     writeVarint(dropped);
   }
+  closeLength(resourceAt, resourceGuess);
   const scopes = rl.scopeLogs;
-  for (let i = 0; i < scopes.length; i++) {
-    out[pos++] = 0x12;
-    writeScopeLogs(scopes[i]);
-  }
-  if (rl.schemaUrl.length !== 0) {
-    out[pos++] = 0x1a;
-    writeString(rl.schemaUrl);
-  }
+  for (let i = 0; i < scopes.length; i++) writeScopeLogs(scopes[i]);
+  if (rl.schemaUrl.length !== 0) writeString(0x1a, rl.schemaUrl);
+  closeLength(at, ENVELOPE_GUESS);
 }
 
-/** Encodes `logs` as an ExportLogsServiceRequest. */
+/**
+ * Encodes `logs` as an ExportLogsServiceRequest. The result may be a view of a slightly
+ * larger buffer (at most 1/8 unused); it shares no memory with anything else.
+ */
 export function encodeRequest(logs: Logs): Uint8Array {
-  const total = requestSize(logs);
-  const slots = sn;
-  const buf = new Uint8Array(total);
-  out = buf;
-  dv = new DataView(buf.buffer);
+  const records = logRecordCount(logs);
+  out = new Uint8Array(Math.ceil(records * bytesPerRecord * 1.0625) + 1024);
+  dv = new DataView(out.buffer);
   pos = 0;
-  sn = 0;
   try {
     const rls = logs.resourceLogs;
-    for (let i = 0; i < rls.length; i++) {
-      out[pos++] = 0x0a;
-      writeResourceLogs(rls[i]);
-    }
-    if (pos !== total || sn !== slots) {
-      // Only reachable if the batch was mutated during encoding or the passes disagree.
-      throw new Error(
-        `OTLP encoder wrote ${pos} bytes and ${sn} sizes, expected ${total} and ${slots}`,
-      );
-    }
+    for (let i = 0; i < rls.length; i++) writeResourceLogs(rls[i]);
+    if (records > 0) bytesPerRecord = Math.max(16, Math.ceil(pos / records));
+    // A buffer that grew holds up to twice what was written: keep only the bytes then.
+    return out.length - pos > pos / 8 ? out.slice(0, pos) : out.subarray(0, pos);
   } finally {
     out = new Uint8Array(0);
     dv = new DataView(out.buffer);
-    if (arena.length > RETAIN_LIMIT) arena = new Uint8Array(DEFAULT_ARENA);
-    if (sizes.length > RETAIN_LIMIT) sizes = new Int32Array(DEFAULT_SIZES);
   }
-  return buf;
 }
