@@ -36,7 +36,7 @@ export interface OtlpHttpConfig {
   logsUrl: string;
   encoding: "proto" | "json";
   compression: "gzip" | "zstd" | "none";
-  /** `compression_params::level`; undefined = the library default. */
+  /** `compression_params::level`; undefined = upstream's default (gzip 6, zstd 1). */
   compressionLevel: number | undefined;
   headers: Record<string, string>;
   /** Per attempt. @default 30000 */

@@ -38,6 +38,13 @@ export function userAgent(settings: CreateSettings): string {
 }
 
 /**
+ * zstd level when `compression_params::level` is unset. Upstream passes -1, which its zstd
+ * library (klauspost, `EncoderLevelFromZstd`) turns into SpeedFastest, its level-1 setting;
+ * the native zstd library's own default would be 3.
+ */
+export const ZSTD_DEFAULT_LEVEL = 1;
+
+/**
  * Compresses `body` for `Content-Encoding`, on the calling thread.
  *
  * node:zlib's callback API does not help in Deno 2.9: it runs the same work on the main
@@ -52,10 +59,9 @@ export function compress(
   if (kind === "none") return body;
   const out = kind === "gzip"
     ? zlib.gzipSync(body, level === undefined ? {} : { level })
-    : zlib.zstdCompressSync(
-      body,
-      level === undefined ? {} : { params: { [zlib.constants.ZSTD_c_compressionLevel]: level } },
-    );
+    : zlib.zstdCompressSync(body, {
+      params: { [zlib.constants.ZSTD_c_compressionLevel]: level ?? ZSTD_DEFAULT_LEVEL },
+    });
   // A plain view of the Buffer's bytes, without copying them.
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }

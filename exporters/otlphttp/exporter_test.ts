@@ -482,6 +482,20 @@ Deno.test("compress() defaults to gzip level 6, upstream's DefaultCompression", 
   assert.notDeepEqual(def, new Uint8Array(zlib.gzipSync(data, { level: 1 })));
 });
 
+Deno.test("compress() defaults zstd to level 1, what upstream's default (-1) selects", async () => {
+  const zlib = await import("node:zlib");
+  const data = new TextEncoder().encode(
+    Array.from({ length: 2000 }, (_, i) => `line ${i} ${(i * 7919) % 1009}`).join("\n"),
+  );
+  const level = (n: number) =>
+    new Uint8Array(zlib.zstdCompressSync(data, {
+      params: { [zlib.constants.ZSTD_c_compressionLevel]: n },
+    }));
+  const def = compress(data, "zstd", undefined);
+  assert.deepEqual(def, level(1));
+  assert.notDeepEqual(def, level(3), "not the zstd library's own default");
+});
+
 Deno.test("userAgent() follows upstream's <description>/<version> (<os>/<arch>)", () => {
   const ua = userAgent(
     {
