@@ -7,11 +7,13 @@
  *   index to write, `s` the sizer the stored sizes were measured with;
  * - `i<n>`: one request: magic byte, format version, its size as float64, then the payload.
  *
- * An item is written together with the new `w` in one transaction, and deleted together
- * with the new `r` in one transaction once it was sent or failed for good. A request that
- * was being sent when the process died is still stored, so the next start sends it again:
- * delivery is at least once (duplicates are possible, loss is not). Writes are group-committed:
- * requests offered while a transaction runs go into the next one.
+ * An item is written together with the new `w` in one transaction, and deleted once it was
+ * sent or failed for good, in the same transaction that moves `r` past it. A request that was
+ * being sent when the process died is still stored, so the next start sends it again:
+ * delivery is at least once (duplicates are possible, loss is not). A delete that failed (a
+ * full disk, say) is repeated by every later transaction until one commits, so `r` never
+ * passes an item still stored and a sent request is never left in storage for good.
+ * Writes are group-committed: requests offered while a transaction runs go into the next one.
  *
  * @module
  */
@@ -96,6 +98,8 @@ export class PersistentQueue<T> extends QueueBase<T> {
   #low = 0;
   /** Index → size of every request stored and not yet finished (waiting or being sent). */
   #open = new Map<number, number>();
+  /** Indexes whose delete failed: every later transaction deletes them until one commits. */
+  #retryDeletes = new Set<number>();
   /** Indexes waiting to be read, oldest first. */
   #ready: number[] = [];
   #readyHead = 0;
@@ -246,6 +250,8 @@ export class PersistentQueue<T> extends QueueBase<T> {
 
   async #finish(index: number): Promise<void> {
     this.#open.delete(index);
+    // `r` moves past the item in the transaction that deletes it, or (if that one fails) in a
+    // later one, which repeats the delete: a committed `r` never passes a stored item.
     this.#advanceLow();
     await this.#commit([{ type: "delete", key: itemKey(index) }]);
   }
@@ -267,6 +273,7 @@ export class PersistentQueue<T> extends QueueBase<T> {
       const batch = this.#writes;
       this.#writes = [];
       const ops = batch.flatMap((w) => w.ops);
+      for (const index of this.#retryDeletes) ops.push({ type: "delete", key: itemKey(index) });
       const meta: Meta = { v: 1, r: this.#low, w: this.#write, s: this.#sizer };
       ops.push({
         type: "set",
@@ -275,8 +282,13 @@ export class PersistentQueue<T> extends QueueBase<T> {
       });
       try {
         await this.#client.batch(ops);
+        this.#retryDeletes.clear();
         for (const w of batch) w.resolve();
       } catch (err) {
+        // Nothing of the transaction was applied: the next one repeats its deletes.
+        for (const op of ops) {
+          if (op.type === "delete") this.#retryDeletes.add(Number(op.key.slice(1)));
+        }
         for (const w of batch) w.reject(err);
       }
     }
@@ -287,6 +299,8 @@ export class PersistentQueue<T> extends QueueBase<T> {
   override async shutdown(): Promise<void> {
     this.stop();
     while (this.#flushing !== undefined) await this.#flushing;
+    // One more try for deletes that failed, so sent requests are not sent again next start.
+    if (this.#retryDeletes.size > 0) await this.#commit([]).catch(() => {});
     await this.#client.close();
   }
 }

@@ -192,6 +192,58 @@ Deno.test("PersistentQueue: a failed storage write rejects the offer and frees i
   assert.deepEqual(await drain(q, 1), ["kept"]);
 });
 
+function storedMeta(data: Map<string, Uint8Array>): { r: number; w: number } {
+  return JSON.parse(new TextDecoder().decode(data.get("meta")));
+}
+
+Deno.test("PersistentQueue repeats a failed delete in the next transaction", async () => {
+  const { q, client } = open();
+  await q.start();
+  for (const v of ["a", "b"]) await q.offer(v, 1);
+  const a = await q.read();
+  client.failWrites = 1;
+  await assert.rejects(q.done(a!), /injected storage failure/);
+  assert.ok(client.data.has("i0"), "the failed delete left the item");
+  assert.equal(q.size, 1, "its room is free all the same");
+  await q.offer("c", 1); // the next transaction deletes i0 as well
+  assert.ok(!client.data.has("i0"));
+  assert.deepEqual(await drain(q, 2), ["b", "c"]);
+  assert.deepEqual([...client.data.keys()], ["meta"], "nothing left behind");
+  assert.deepEqual(storedMeta(client.data), { v: 1, r: 3, w: 3, s: "requests" });
+});
+
+Deno.test("PersistentQueue: after failed deletes and a crash, those requests come back", async () => {
+  const data = new Map<string, Uint8Array>();
+  {
+    const { q, client } = open(data);
+    await q.start();
+    for (const v of ["a", "b", "c"]) await q.offer(v, 1);
+    client.failWrites = 2;
+    const a = await q.read();
+    await assert.rejects(q.done(a!)); // fails
+    const b = await q.read();
+    await assert.rejects(q.done(b!)); // fails again, with the retry of a's delete
+    assert.equal(storedMeta(data).r, 0, "r never passed an item still stored");
+    // crash before any retry could succeed
+  }
+  const { q, client } = open(data);
+  await q.start();
+  assert.deepEqual(await drain(q, 3), ["a", "b", "c"], "sent again (duplicates), none leaked");
+  assert.deepEqual([...client.data.keys()], ["meta"]);
+  assert.deepEqual(storedMeta(client.data), { v: 1, r: 3, w: 3, s: "requests" });
+});
+
+Deno.test("PersistentQueue shutdown retries a failed delete", async () => {
+  const { q, client } = open();
+  await q.start();
+  await q.offer("a", 1);
+  const a = await q.read();
+  client.failWrites = 1;
+  await assert.rejects(q.done(a!));
+  await q.shutdown();
+  assert.deepEqual([...client.data.keys()], ["meta"]);
+});
+
 Deno.test("PersistentQueue group-commits concurrent offers into few transactions", async () => {
   const { q, client } = open();
   await q.start();
