@@ -10,7 +10,7 @@
 import { PermanentError } from "../consumer.ts";
 import type { ClientInfo } from "../consumer.ts";
 import type { Logs } from "../pdata/logs.ts";
-import { sizeOf, takeFront } from "./logs_batch.ts";
+import { sizeOf, splitLogs } from "./logs_batch.ts";
 
 /** Why a batch was sent. */
 export type FlushTrigger = "size" | "timeout" | "shutdown";
@@ -83,10 +83,6 @@ export class Batcher {
       const tracker: Tracker = { parts: 0, added: false, error: undefined, resolve, reject };
       if (size > 0) {
         tracker.parts = 1;
-        // Splitting cuts the resource and scope lists in place; the caller (and any fan-out
-        // sibling sharing the batch) must keep seeing the whole batch, so split a copy of
-        // the envelopes. Records themselves are never changed.
-        if (this.#opts.maxSize > 0) logs = copyEnvelopes(logs);
         this.#segments.push({ logs, size, tracker });
         this.#pendingSize += size;
       }
@@ -148,27 +144,34 @@ export class Batcher {
         continue;
       }
       if (size >= limit) break;
-      // Split this piece: its front fills the batch, the rest stays first in line.
-      const front = takeFront(seg.logs, limit - size, this.#opts.sizer);
-      const frontSize = sizeOf(this.#opts.sizer, front);
-      if (frontSize === 0) {
-        // Nothing measurable could be cut off: send the piece whole rather than stall.
-        for (const rl of front.resourceLogs) out.resourceLogs.push(rl);
-        if (size > 0) break;
+      // Split this piece once, in one pass: its first part fills the batch, the other parts
+      // stay first in line as pieces of their own (cutting one part off at a time would
+      // copy and re-measure the rest again for every batch).
+      const [front, ...rest] = splitLogs(seg.logs, limit - size, limit, this.#opts.sizer);
+      const frontSize = front === undefined ? 0 : sizeOf(this.#opts.sizer, front);
+      if (frontSize === 0 || rest.length === 0) {
+        // Nothing measurable could be cut off, or nothing was: send the piece whole rather
+        // than stall.
+        if (size > 0 && frontSize === 0) break;
         this.#segments.shift();
         for (const rl of seg.logs.resourceLogs) out.resourceLogs.push(rl);
+        size += seg.size;
         this.#pendingSize -= seg.size;
         trackers.push(seg.tracker);
-        return { logs: out, size: seg.size, trackers };
+        break;
       }
-      const restSize = sizeOf(this.#opts.sizer, seg.logs);
-      this.#pendingSize -= seg.size - restSize;
-      seg.size = restSize;
-      for (const rl of front.resourceLogs) out.resourceLogs.push(rl);
+      for (const rl of front!.resourceLogs) out.resourceLogs.push(rl);
       size += frontSize;
       trackers.push(seg.tracker);
-      if (restSize === 0) this.#segments.shift();
-      else seg.tracker.parts++; // the rest stays pending as well
+      const parts: Segment[] = rest.map((logs) => ({
+        logs,
+        size: sizeOf(this.#opts.sizer, logs),
+        tracker: seg.tracker,
+      }));
+      this.#segments.splice(0, 1, ...parts);
+      this.#pendingSize -= seg.size;
+      for (const p of parts) this.#pendingSize += p.size;
+      seg.tracker.parts += parts.length; // the other parts stay pending as well
       break;
     }
     return { logs: out, size, trackers };
@@ -304,14 +307,4 @@ export class PartitionedBatcher {
     if (this.#single) all.push(this.#single);
     await Promise.all(all.map((b) => b.flushAll()));
   }
-}
-
-/** Copies the resource and scope envelopes of `logs`, sharing the records. */
-function copyEnvelopes(logs: Logs): Logs {
-  return {
-    resourceLogs: logs.resourceLogs.map((rl) => ({
-      ...rl,
-      scopeLogs: rl.scopeLogs.map((sl) => ({ ...sl })),
-    })),
-  };
 }

@@ -11,7 +11,7 @@ import {
   PartitionedBatcher,
   TooManyPartitionsError,
 } from "./batcher.ts";
-import { sizeOf, takeFront } from "./logs_batch.ts";
+import { splitLogs } from "./logs_batch.ts";
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
@@ -147,44 +147,59 @@ Deno.test("Batcher by bytes keeps every batch within max_size and loses nothing"
   assert.ok(sent.length >= 20, `split into ${sent.length} batches`);
 });
 
-Deno.test("takeFront() splits random batches without losing, reordering or mangling a record", () => {
+Deno.test("splitLogs() splits random batches without losing, reordering or mangling a record", () => {
+  const flat = (l: Logs) =>
+    l.resourceLogs.flatMap((rl) =>
+      rl.scopeLogs.flatMap((sl) =>
+        sl.logRecords.map((r) => ({
+          res: rl.resource,
+          scope: sl.scope,
+          r,
+          rs: rl.schemaUrl,
+          ss: sl.schemaUrl,
+        }))
+      )
+    );
   for (let seed = 1; seed <= 30; seed++) {
     const original = randomLogs(seed);
     const reference = randomLogs(seed);
-    const total = logRecordCount(original);
-    if (total === 0) continue;
-    const pieces: Logs[] = [];
+    if (logRecordCount(original) === 0) continue;
+    const first = 1 + (seed % 3);
     const limit = 1 + (seed % 7);
-    while (logRecordCount(original) > 0) {
-      const front = takeFront(original, limit, "items");
-      assert.ok(logRecordCount(front) >= 1 && logRecordCount(front) <= limit);
-      pieces.push(front);
-    }
-    const flat = (l: Logs) =>
-      l.resourceLogs.flatMap((rl) =>
-        rl.scopeLogs.flatMap((sl) =>
-          sl.logRecords.map((r) => ({
-            res: rl.resource,
-            scope: sl.scope,
-            r,
-            rs: rl.schemaUrl,
-            ss: sl.schemaUrl,
-          }))
-        )
-      );
+    const pieces = splitLogs(original, first, limit, "items");
+    assert.deepEqual(original, reference, `seed ${seed}: the input is not changed`);
+    pieces.forEach((p, i) => {
+      const n = logRecordCount(p);
+      assert.ok(n >= 1 && n <= (i === 0 ? first : limit), `seed ${seed} piece ${i}: ${n}`);
+    });
     assert.deepEqual(pieces.flatMap(flat), flat(reference), `seed ${seed}`);
+    // No resource or scope object is shared by two pieces (each may be changed downstream).
+    const owner = new Map<object, number>();
+    pieces.forEach((p, i) => {
+      for (const rl of p.resourceLogs) {
+        for (const o of [rl, rl.resource, ...rl.scopeLogs, ...rl.scopeLogs.map((s) => s.scope)]) {
+          assert.ok(
+            (owner.get(o) ?? i) === i,
+            `seed ${seed}: an envelope in pieces ${i} and ${owner.get(o)}`,
+          );
+          owner.set(o, i);
+        }
+      }
+    });
   }
 });
 
-Deno.test("takeFront() by bytes cuts at or under the limit, but always takes one record", () => {
+Deno.test("splitLogs() by bytes fills pieces up to the limit, but always takes one record", () => {
   const logs = logsWithIds(range(0, 50), "svc", 100);
-  const total = sizeOf("bytes", logs);
-  const front = takeFront(logs, 1000, "bytes");
-  assert.ok(logsRequestSize(front) <= 1000, `${logsRequestSize(front)}`);
-  assert.ok(logsRequestSize(front) > 700, "fills most of the room");
-  assert.ok(sizeOf("bytes", logs) < total);
-  const one = takeFront(logs, 10, "bytes");
-  assert.equal(logRecordCount(one), 1);
+  const pieces = splitLogs(logs, 600, 1000, "bytes");
+  assert.ok(logsRequestSize(pieces[0]!) <= 600, `${logsRequestSize(pieces[0]!)}`);
+  for (const p of pieces.slice(1, -1)) {
+    const n = logsRequestSize(p);
+    assert.ok(n <= 1000 && n > 700, `a middle piece of ${n} bytes`);
+  }
+  assert.deepEqual(pieces.flatMap(idsOf), range(0, 50));
+  const tiny = splitLogs(logs, 10, 10, "bytes");
+  assert.equal(tiny.length, 50, "one record each when none fits");
 });
 
 Deno.test("PartitionedBatcher batches per metadata value and passes only those keys on", async () => {

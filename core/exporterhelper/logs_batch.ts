@@ -87,67 +87,73 @@ function emptyEnvelopeSize(): number {
 }
 
 /**
- * Removes a batch from the front of `logs` holding at most `limit` in `sizer` units (but
- * always at least one record) and returns it; the rest stays in `logs`. When the cut falls
- * inside a resource or scope, the removed part gets its own copy of that resource or scope.
+ * Splits `logs` into consecutive pieces: the first holds at most `firstLimit` in `sizer`
+ * units, the others at most `limit`, each at least one record. One pass over the records;
+ * `logs` is not changed. A resource or scope split across pieces is copied into every piece
+ * after its first, so no two pieces share an envelope object.
  */
-export function takeFront(logs: Logs, limit: number, sizer: "items" | "bytes"): Logs {
-  const out: Logs = { resourceLogs: [] };
+export function splitLogs(
+  logs: Logs,
+  firstLimit: number,
+  limit: number,
+  sizer: "items" | "bytes",
+): Logs[] {
   const bytes = sizer === "bytes";
+  const pieces: Logs[] = [];
+  let piece: Logs = { resourceLogs: [] };
+  let room = firstLimit;
   let used = 0;
   let records = 0;
-  const fits = (n: number): boolean => records === 0 || used + n <= limit;
-  while (logs.resourceLogs.length > 0) {
-    const rl = logs.resourceLogs[0]!;
+  const fits = (n: number): boolean => records === 0 || used + n <= room;
+  const nextPiece = (): void => {
+    pieces.push(piece);
+    piece = { resourceLogs: [] };
+    room = limit;
+    used = 0;
+    records = 0;
+  };
+  for (const rl of logs.resourceLogs) {
     const rlCost = bytes ? resourceEnvelope(rl) : 0;
-    if (!fits(rlCost)) break;
+    if (!fits(rlCost)) nextPiece();
     used += rlCost;
-    const taken: ScopeLogs[] = [];
-    let whole = true;
-    while (rl.scopeLogs.length > 0) {
-      const sl = rl.scopeLogs[0]!;
+    let resource = rl.resource;
+    let rlOut: ResourceLogs = { resource, schemaUrl: rl.schemaUrl, scopeLogs: [] };
+    piece.resourceLogs.push(rlOut);
+    // Continues `rl` in a new piece, with a copy of its resource.
+    const continueResource = (): void => {
+      if (rlOut.scopeLogs.length === 0) piece.resourceLogs.pop();
+      nextPiece();
+      used += rlCost;
+      resource = cloneResource(resource);
+      rlOut = { resource, schemaUrl: rl.schemaUrl, scopeLogs: [] };
+      piece.resourceLogs.push(rlOut);
+    };
+    for (const sl of rl.scopeLogs) {
       const slCost = bytes ? scopeEnvelope(rl, sl) : 0;
-      if (!fits(slCost)) {
-        whole = false;
-        break;
-      }
+      if (!fits(slCost)) continueResource();
       used += slCost;
-      let i = 0;
-      for (; i < sl.logRecords.length; i++) {
-        const cost = bytes ? recordSize(sl.logRecords[i]!) : 1;
-        if (!fits(cost)) break;
+      const all = sl.logRecords;
+      let slOut: ScopeLogs = { scope: sl.scope, schemaUrl: sl.schemaUrl, logRecords: all };
+      rlOut.scopeLogs.push(slOut);
+      let start = 0;
+      for (let i = 0; i < all.length; i++) {
+        const cost = bytes ? recordSize(all[i]!) : 1;
+        if (!fits(cost)) {
+          // A scope none of whose records made it into this piece is left out of it.
+          if (i === start) rlOut.scopeLogs.pop();
+          else slOut.logRecords = all.slice(start, i);
+          start = i;
+          continueResource();
+          used += slCost;
+          slOut = { scope: cloneScope(slOut.scope), schemaUrl: sl.schemaUrl, logRecords: all };
+          rlOut.scopeLogs.push(slOut);
+        }
         used += cost;
         records++;
       }
-      if (i === sl.logRecords.length) {
-        taken.push(sl);
-        rl.scopeLogs.shift();
-        continue;
-      }
-      if (i > 0) {
-        taken.push({
-          scope: cloneScope(sl.scope),
-          schemaUrl: sl.schemaUrl,
-          logRecords: sl.logRecords.slice(0, i),
-        });
-        sl.logRecords = sl.logRecords.slice(i);
-      }
-      whole = false;
-      break;
+      if (start > 0) slOut.logRecords = all.slice(start);
     }
-    if (whole) {
-      logs.resourceLogs.shift();
-      out.resourceLogs.push({ ...rl, scopeLogs: taken });
-      continue;
-    }
-    if (taken.length > 0) {
-      out.resourceLogs.push({
-        resource: cloneResource(rl.resource),
-        schemaUrl: rl.schemaUrl,
-        scopeLogs: taken,
-      });
-    }
-    break;
   }
-  return out;
+  if (piece.resourceLogs.length > 0) pieces.push(piece);
+  return pieces;
 }
