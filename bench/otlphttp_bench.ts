@@ -25,7 +25,6 @@
  * @module
  */
 
-import process from "node:process";
 import zlib from "node:zlib";
 import { promisify } from "node:util";
 import { ComponentId, type CreateSettings, type Host } from "../core/component.ts";
@@ -37,62 +36,25 @@ import { nopLogger } from "../core/telemetry/logger.ts";
 import { MetricsRegistry } from "../core/telemetry/metrics.ts";
 import { otlpHttpFactory } from "../exporters/otlphttp/mod.ts";
 import { batchFactory } from "../processors/batch/mod.ts";
+import {
+  CHUNK,
+  cpuMs,
+  IN_FLIGHT_CHUNKS,
+  makeLines,
+  RESOURCE,
+  runSdk,
+  sinkStats,
+} from "./otlphttp_sdk.mjs";
 
 const SDK_LOGS = "npm:@opentelemetry/sdk-logs@3.1.0";
 const SDK_EXPORTER = "npm:@opentelemetry/exporter-logs-otlp-proto@0.301.0";
 const SDK_RESOURCES = "npm:@opentelemetry/resources@3.1.0";
 
-const RESOURCE = {
-  "k8s.namespace.name": "payments",
-  "k8s.pod.name": "checkout-7d9f8b6c5d-x2x7q",
-  "k8s.container.name": "checkout",
-  "k8s.node.name": "node-a-17",
-};
-const WORDS = [
-  "request",
-  "handled",
-  "user",
-  "cart",
-  "latency",
-  "status",
-  "upstream",
-  "retry",
-  "cache",
-  "token",
-];
-
-/** A 200-byte log line, different for every `i`. */
-function line(i: number): string {
-  let s = `${new Date(1_700_000_000_000 + i).toISOString()} INFO id=${i}`;
-  for (let w = i; s.length < 200; w = (w * 7 + 3) % 1009) s += ` ${WORDS[w % WORDS.length]}=${w}`;
-  return s.slice(0, 200);
-}
-
-/** Every record's text, made before the clock starts (test data is not the pipeline's cost). */
-let LINES: string[] = [];
-function makeLines(total: number): void {
-  LINES = Array.from({ length: total }, (_, i) => line(i));
-}
-
-/** Records handed over at a time, and how many such chunks may await delivery at once. */
-const CHUNK = 100;
-const IN_FLIGHT_CHUNKS = 128;
 /** Records sent before the clock starts, by default. */
 const WARMUP = 65_536;
 
 function out(obj: unknown): void {
   console.log(JSON.stringify(obj));
-}
-
-async function sinkStats(
-  url: string,
-): Promise<{ requests: number; records: number; bytes: number }> {
-  return await (await fetch(url)).json();
-}
-
-function cpuMs(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -128,7 +90,7 @@ async function runSink(): Promise<void> {
 // ---------------------------------------------------------------------------------------
 // contender: this project (batch processor → otlp_http exporter, defaults, gzip).
 
-function chunk(from: number, n: number): Logs {
+function chunk(lines: string[], from: number, n: number): Logs {
   const logRecords: LogRecord[] = new Array(n);
   for (let i = 0; i < n; i++) {
     const t = BigInt(1_700_000_000_000 + from + i) * 1_000_000n;
@@ -137,7 +99,7 @@ function chunk(from: number, n: number): Logs {
       observedTimeUnixNano: t,
       severityNumber: 9,
       severityText: "INFO",
-      body: stringValue(LINES[from + i]!),
+      body: stringValue(lines[from + i]!),
     });
   }
   return {
@@ -196,7 +158,7 @@ async function runOurs(
   );
   await exporter.start(host);
   await batch.start(host);
-  makeLines(warmup + total);
+  const lines = makeLines(warmup + total);
   // 100 records per consume (as filelog hands them over), 128 in flight: the batch
   // processor acknowledges after delivery, so producers overlap to fill its batches.
   const produce = async (start: number, end: number): Promise<void> => {
@@ -206,7 +168,7 @@ async function runOurs(
         const from = next;
         const n = Math.min(CHUNK, end - from);
         next += n;
-        await batch.consume(chunk(from, n), {});
+        await batch.consume(chunk(lines, from, n), {});
       }
     }));
   };
@@ -231,80 +193,20 @@ async function runOurs(
 // ---------------------------------------------------------------------------------------
 // contender: the OpenTelemetry JS SDK (BatchLogRecordProcessor + OTLP/proto exporter, gzip).
 
-async function runSdk(
+async function runSdkInDeno(
   url: string,
   total: number,
   warmup: number,
   compression: string,
 ): Promise<void> {
-  const { LoggerProvider, BatchLogRecordProcessor } = await import(SDK_LOGS);
-  const { OTLPLogExporter } = await import(SDK_EXPORTER);
-  const { resourceFromAttributes } = await import(SDK_RESOURCES);
-  const otlp = new OTLPLogExporter({ url: `${url}/v1/logs`, compression });
-  // Counts what was exported, so the emitter below can wait as our producers do.
-  let exported = 0;
-  let wake: (() => void) | undefined;
-  const exporter = {
-    export(records: unknown[], done: (result: unknown) => void): void {
-      otlp.export(records, (result: unknown) => {
-        exported += records.length;
-        wake?.();
-        done(result);
-      });
-    },
-    forceFlush: (): Promise<void> => otlp.forceFlush(),
-    shutdown: (): Promise<void> => otlp.shutdown(),
+  const logs = await import(SDK_LOGS);
+  const sdk = {
+    LoggerProvider: logs.LoggerProvider,
+    BatchLogRecordProcessor: logs.BatchLogRecordProcessor,
+    OTLPLogExporter: (await import(SDK_EXPORTER)).OTLPLogExporter,
+    resourceFromAttributes: (await import(SDK_RESOURCES)).resourceFromAttributes,
   };
-  // Same batching as the batch processor's defaults; the queue can hold everything, so the
-  // SDK drops nothing.
-  const processor = new BatchLogRecordProcessor({
-    exporter,
-    maxExportBatchSize: 8192,
-    scheduledDelayMillis: 200,
-    maxQueueSize: warmup + total,
-    exportTimeoutMillis: 30_000,
-  });
-  const provider = new LoggerProvider({
-    resource: resourceFromAttributes(RESOURCE),
-    processors: [processor],
-  });
-  const logger = provider.getLogger("bench");
-  makeLines(warmup + total);
-  const emit = async (start: number, end: number): Promise<void> => {
-    for (let from = start; from < end; from += CHUNK) {
-      for (let i = from; i < Math.min(from + CHUNK, end); i++) {
-        const t = 1_700_000_000_000 + i;
-        logger.emit({
-          timestamp: t,
-          observedTimestamp: t,
-          severityNumber: 9,
-          severityText: "INFO",
-          body: LINES[i]!,
-        });
-      }
-      // At most as many records waiting for delivery as our 128 producers hold.
-      while (Math.min(from + CHUNK, end) - exported > IN_FLIGHT_CHUNKS * CHUNK) {
-        await new Promise<void>((r) => wake = r);
-      }
-    }
-  };
-  await emit(0, warmup);
-  await provider.forceFlush();
-  const before = await sinkStats(url);
-  const t0 = performance.now();
-  const c0 = cpuMs();
-  await emit(warmup, warmup + total);
-  await provider.forceFlush();
-  await provider.shutdown();
-  const cpu = cpuMs() - c0;
-  const wallMs = performance.now() - t0;
-  const after = await sinkStats(url);
-  out({
-    cpuMs: cpu,
-    wallMs,
-    requests: after.requests - before.requests,
-    bytes: after.bytes - before.bytes,
-  });
+  out(await runSdk(sdk, url, total, warmup, compression));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -331,8 +233,7 @@ async function longestStall(work: () => Promise<void>): Promise<number> {
 }
 
 async function runGzip(): Promise<void> {
-  makeLines(8192);
-  const body = encodeLogsRequest(chunk(0, 8192));
+  const body = encodeLogsRequest(chunk(makeLines(8192), 0, 8192));
   const gzip = promisify(zlib.gzip);
   const rounds = 10;
   const sync = { cpuMs: 0, wallMs: 0, stallMs: 0 };
@@ -363,15 +264,62 @@ async function runGzip(): Promise<void> {
 
 // ---------------------------------------------------------------------------------------
 
-async function child(args: string[]): Promise<Record<string, unknown>> {
-  const res = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", "--no-lock", new URL(import.meta.url).pathname, ...args],
-    stdout: "piped",
-    stderr: "inherit",
-  }).output();
-  if (!res.success) throw new Error(`bench child ${args[0]} failed`);
+/** Runs a child process and returns the JSON object on the last line it printed. */
+async function childJson(command: string, args: string[]): Promise<Record<string, unknown>> {
+  const res = await new Deno.Command(command, { args, stdout: "piped", stderr: "inherit" })
+    .output();
+  if (!res.success) throw new Error(`bench child ${command} ${args.join(" ")} failed`);
   const lines = new TextDecoder().decode(res.stdout).trim().split("\n");
   return JSON.parse(lines.at(-1)!);
+}
+
+/** Runs this script in another Deno process in `mode`. */
+function child(args: string[]): Promise<Record<string, unknown>> {
+  const self = new URL(import.meta.url).pathname;
+  return childJson(Deno.execPath(), ["run", "--allow-all", "--no-lock", self, ...args]);
+}
+
+// Node 22 from npm's `node` package: SDK 3.x requires Node >= 22.15, and the machine's own
+// node may be older.
+const NODE_SDK_PACKAGES = [
+  "node@22",
+  "@opentelemetry/sdk-logs@3.1.0",
+  "@opentelemetry/exporter-logs-otlp-proto@0.301.0",
+  "@opentelemetry/resources@3.1.0",
+];
+
+/**
+ * Installs Node and the SDK with npm into a cache folder (once) for the SDK-on-Node
+ * contender; returns the folder, or why that contender is skipped.
+ */
+async function installNodeSdk(): Promise<{ dir: string } | { skipped: string }> {
+  const cache = Deno.env.get("XDG_CACHE_HOME") ?? `${Deno.env.get("HOME") ?? "/tmp"}/.cache`;
+  const dir = `${cache}/otelcol-deno-bench/node-sdk-3.1.0`;
+  const ready = [`${dir}/node_modules/.bin/node`, `${dir}/node_modules/@opentelemetry/sdk-logs`]
+    .every((f) => {
+      try {
+        Deno.statSync(f);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+  if (ready) return { dir };
+  const args = ["install", "--prefix", dir, "--no-save", "--no-audit", "--no-fund"];
+  try {
+    const res = await new Deno.Command("npm", {
+      args: [...args, "--loglevel=error", ...NODE_SDK_PACKAGES],
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    if (!res.success) {
+      const why = new TextDecoder().decode(res.stderr).trim().split("\n").at(-1);
+      return { skipped: `npm install failed: ${why}` };
+    }
+  } catch (err) {
+    return { skipped: `npm is not available: ${err instanceof Error ? err.message : err}` };
+  }
+  return { dir };
 }
 
 interface RunResult {
@@ -381,6 +329,14 @@ interface RunResult {
   requests: number;
   bytes: number;
 }
+
+type Contender = "ours" | "sdk" | "sdk-node";
+
+const NAMES: Record<Contender, string> = {
+  ours: "otelcol-deno",
+  sdk: "OpenTelemetry JS SDK in Deno",
+  "sdk-node": "OpenTelemetry JS SDK in Node 22",
+};
 
 async function main(total: number, warmup: number): Promise<void> {
   const sink = new Deno.Command(Deno.execPath(), {
@@ -392,15 +348,20 @@ async function main(total: number, warmup: number): Promise<void> {
   let first = "";
   while (!first.includes("\n")) first += (await reader.read()).value ?? "";
   const url: string = JSON.parse(first.split("\n")[0]!).url;
-  const run = async (who: "ours" | "sdk", compression: string, label: string): Promise<number> => {
+  const nodeSdk = await installNodeSdk();
+  const contenders: Contender[] = ["ours", "sdk"];
+  if ("dir" in nodeSdk) contenders.push("sdk-node");
+  const run = async (who: Contender, compression: string, label: string): Promise<number> => {
     const before = await sinkStats(url);
-    const r = await child([
-      who,
-      url,
-      String(total),
-      String(warmup),
-      compression,
-    ]) as unknown as RunResult;
+    const args = [url, String(total), String(warmup), compression];
+    const r =
+      (who === "sdk-node" && "dir" in nodeSdk
+        ? await childJson(`${nodeSdk.dir}/node_modules/.bin/node`, [
+          new URL("./otlphttp_sdk_node.mjs", import.meta.url).pathname,
+          nodeSdk.dir,
+          ...args,
+        ])
+        : await child([who, ...args])) as unknown as RunResult;
     const after = await sinkStats(url);
     const got = after.records - before.records;
     if (got !== total + warmup) {
@@ -408,7 +369,7 @@ async function main(total: number, warmup: number): Promise<void> {
     }
     const rate = total / (r.cpuMs / 1000);
     console.log(
-      `  ${label.padEnd(44)} ${rate.toFixed(0).padStart(14)} ${
+      `  ${label.padEnd(50)} ${rate.toFixed(0).padStart(14)} ${
         (r.cpuMs * 1000 / total).toFixed(2).padStart(6)
       } ${(r.cpuMs / 1000).toFixed(2).padStart(7)} ${(r.wallMs / 1000).toFixed(2).padStart(7)} ${
         String(r.requests).padStart(9)
@@ -421,36 +382,36 @@ async function main(total: number, warmup: number): Promise<void> {
       `otlphttp: ${total} records of 200 bytes (after ${warmup} warm-up records), ` +
         "batch (8192 / 200ms) → protobuf → compress → POST",
     );
+    if ("skipped" in nodeSdk) console.log(`  (the SDK in Node is skipped: ${nodeSdk.skipped})`);
     console.log(
-      `  ${"contender".padEnd(44)} ${"records/CPU-s".padStart(14)} ${"µs/rec".padStart(6)} ${
+      `  ${"contender".padEnd(50)} ${"records/CPU-s".padStart(14)} ${"µs/rec".padStart(6)} ${
         "CPU s".padStart(7)
       } ${"wall s".padStart(7)} ${"requests".padStart(9)} ${"KiB sent".padStart(9)}`,
     );
-    // Two rounds each, alternating, so neither profits from a warmer machine; best of two.
+    // Two rounds each, alternating, so none profits from a warmer machine; best of two.
     const best: Record<string, number> = {};
     for (const compression of ["gzip", "none"]) {
       for (let round = 1; round <= 2; round++) {
-        for (const who of ["ours", "sdk"] as const) {
-          const name = `${
-            who === "ours" ? "otelcol-deno" : "OpenTelemetry JS SDK"
-          }, ${compression}`;
+        for (const who of contenders) {
+          const name = `${NAMES[who]}, ${compression}`;
           best[name] = Math.max(
             best[name] ?? 0,
             await run(who, compression, `${name} (round ${round})`),
           );
         }
       }
-      const ratio = best[`otelcol-deno, ${compression}`]! /
-        best[`OpenTelemetry JS SDK, ${compression}`]!;
-      console.log(
-        `  → ${compression}: otelcol-deno does ${
-          ratio.toFixed(2)
-        }× the SDK's records per CPU-second (best of two)`,
-      );
+      for (const sdk of contenders.filter((c) => c !== "ours")) {
+        const ratio = best[`${NAMES.ours}, ${compression}`]! /
+          best[`${NAMES[sdk]}, ${compression}`]!;
+        console.log(
+          `  → ${compression}: otelcol-deno does ${ratio.toFixed(2)}× the records per ` +
+            `CPU-second of the ${NAMES[sdk]} (best of two)`,
+        );
+      }
     }
     // Settings the SDK does not offer: gzip level 1 (compression_params) and zstd.
     await run("ours", "gzip:1", "otelcol-deno, gzip level 1");
-    await run("ours", "zstd", "otelcol-deno, zstd");
+    await run("ours", "zstd", "otelcol-deno, zstd (level 1, upstream's default)");
     const gz = await child(["gzip"]) as {
       bytes: number;
       records: number;
@@ -470,16 +431,18 @@ async function main(total: number, warmup: number): Promise<void> {
           `event loop blocked up to ${m.stallMs.toFixed(1)} ms at a stretch`,
       );
     }
-    // Both contenders gzip the same bytes with the same zlib at the same level, so that cost
-    // is a floor for both: even if everything else were free, the ratio could not exceed this.
+    // Our gzip of the batch is a floor for our cost per record: even if everything else were
+    // free, the ratio to a contender could not exceed (its cost ÷ gzip alone).
     const gzipUs = gz.sync.cpuMs * 1000 / gz.records;
-    const sdkUs = 1e6 / best["OpenTelemetry JS SDK, gzip"]!;
-    const oursUs = 1e6 / best["otelcol-deno, gzip"]!;
-    console.log(
-      `  per record: gzip ${gzipUs.toFixed(2)} µs of our ${oursUs.toFixed(2)} µs ` +
-        `and the SDK's ${sdkUs.toFixed(2)} µs; with gzip level 6 the ratio cannot exceed ` +
-        `${(sdkUs / gzipUs).toFixed(2)}× (SDK ÷ gzip alone)`,
-    );
+    const oursUs = 1e6 / best[`${NAMES.ours}, gzip`]!;
+    console.log(`  per record: gzip ${gzipUs.toFixed(2)} µs of our ${oursUs.toFixed(2)} µs`);
+    for (const sdk of contenders.filter((c) => c !== "ours")) {
+      const sdkUs = 1e6 / best[`${NAMES[sdk]}, gzip`]!;
+      console.log(
+        `  the ${NAMES[sdk]} takes ${sdkUs.toFixed(2)} µs: with gzip level 6 the ratio ` +
+          `cannot exceed ${(sdkUs / gzipUs).toFixed(2)}× (its cost ÷ our gzip alone)`,
+      );
+    }
   } finally {
     sink.kill("SIGTERM");
     await sink.status;
@@ -489,6 +452,6 @@ async function main(total: number, warmup: number): Promise<void> {
 const [mode, ...rest] = Deno.args;
 if (mode === "sink") await runSink();
 else if (mode === "ours") await runOurs(rest[0]!, Number(rest[1]), Number(rest[2]), rest[3]!);
-else if (mode === "sdk") await runSdk(rest[0]!, Number(rest[1]), Number(rest[2]), rest[3]!);
+else if (mode === "sdk") await runSdkInDeno(rest[0]!, Number(rest[1]), Number(rest[2]), rest[3]!);
 else if (mode === "gzip") await runGzip();
 else await main(Number(mode ?? 200_000), Number(rest[0] ?? WARMUP));
