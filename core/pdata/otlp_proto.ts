@@ -44,7 +44,8 @@ export interface ExportLogsPartialSuccess {
  * Encodes a batch as ExportLogsServiceRequest bytes.
  *
  * @param logs the batch; not modified
- * @returns a new buffer of exactly `logsRequestSize(logs)` bytes
+ * @returns `logsRequestSize(logs)` bytes, in memory shared with nothing else (possibly a view
+ *   of a slightly larger buffer)
  */
 export function encodeLogsRequest(logs: Logs): Uint8Array {
   return encodeRequest(logs);
