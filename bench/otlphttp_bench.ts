@@ -41,6 +41,7 @@ import {
   cpuMs,
   IN_FLIGHT_CHUNKS,
   makeLines,
+  measure,
   RESOURCE,
   runSdk,
   sinkStats,
@@ -173,21 +174,13 @@ async function runOurs(
     }));
   };
   await produce(0, warmup); // every consume resolved: all of it was delivered
-  const before = await sinkStats(url);
-  const t0 = performance.now();
-  const c0 = cpuMs();
-  await produce(warmup, warmup + total);
-  await batch.shutdown();
-  await exporter.shutdown();
-  const cpu = cpuMs() - c0;
-  const wallMs = performance.now() - t0;
-  const after = await sinkStats(url);
-  out({
-    cpuMs: cpu,
-    wallMs,
-    requests: after.requests - before.requests,
-    bytes: after.bytes - before.bytes,
-  });
+  out(
+    await measure(url, async () => {
+      await produce(warmup, warmup + total);
+      await batch.shutdown();
+      await exporter.shutdown();
+    }),
+  );
 }
 
 // ---------------------------------------------------------------------------------------

@@ -74,6 +74,30 @@ export async function sinkStats(url) {
 }
 
 /**
+ * Runs `work` and measures it: this process's CPU and wall time, and the requests and bytes
+ * the sink received meanwhile.
+ *
+ * @param {string} url the sink's base URL
+ * @param {() => Promise<void>} work
+ * @returns {Promise<{ cpuMs: number; wallMs: number; requests: number; bytes: number }>}
+ */
+export async function measure(url, work) {
+  const before = await sinkStats(url);
+  const t0 = performance.now();
+  const c0 = cpuMs();
+  await work();
+  const cpu = cpuMs() - c0;
+  const wallMs = performance.now() - t0;
+  const after = await sinkStats(url);
+  return {
+    cpuMs: cpu,
+    wallMs,
+    requests: after.requests - before.requests,
+    bytes: after.bytes - before.bytes,
+  };
+}
+
+/**
  * @typedef {object} SdkModules
  * @property {any} LoggerProvider from `@opentelemetry/sdk-logs`
  * @property {any} BatchLogRecordProcessor from `@opentelemetry/sdk-logs`
@@ -148,19 +172,9 @@ export async function runSdk(sdk, url, total, warmup, compression) {
   };
   await emit(0, warmup);
   await provider.forceFlush();
-  const before = await sinkStats(url);
-  const t0 = performance.now();
-  const c0 = cpuMs();
-  await emit(warmup, warmup + total);
-  await provider.forceFlush();
-  await provider.shutdown();
-  const cpu = cpuMs() - c0;
-  const wallMs = performance.now() - t0;
-  const after = await sinkStats(url);
-  return {
-    cpuMs: cpu,
-    wallMs,
-    requests: after.requests - before.requests,
-    bytes: after.bytes - before.bytes,
-  };
+  return await measure(url, async () => {
+    await emit(warmup, warmup + total);
+    await provider.forceFlush();
+    await provider.shutdown();
+  });
 }
