@@ -51,10 +51,62 @@ function settle(t: Tracker): void {
   else t.reject(t.error);
 }
 
+/**
+ * Pending pieces, oldest first. Taking the first is O(1) (`Array#shift` moves every other
+ * element, which is quadratic when a large piece was split into many).
+ */
+class SegmentQueue {
+  #items: (Segment | undefined)[] = [];
+  #head = 0;
+
+  get length(): number {
+    return this.#items.length - this.#head;
+  }
+
+  first(): Segment | undefined {
+    return this.#items[this.#head];
+  }
+
+  push(seg: Segment): void {
+    this.#items.push(seg);
+  }
+
+  removeFirst(): void {
+    this.#items[this.#head++] = undefined;
+    if (this.#head === this.#items.length) {
+      this.#items = [];
+      this.#head = 0;
+    } else if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+
+  /** Replaces the first piece with `parts`, in order. */
+  replaceFirst(parts: Segment[]): void {
+    const extra = parts.length - 1;
+    if (extra <= this.#head) {
+      this.#head -= extra;
+      for (let i = 0; i < parts.length; i++) this.#items[this.#head + i] = parts[i];
+    } else {
+      this.#items = parts.concat(this.#items.slice(this.#head + 1) as Segment[]);
+      this.#head = 0;
+    }
+  }
+
+  /** Removes and returns every piece. */
+  takeAll(): Segment[] {
+    const all = this.#items.slice(this.#head) as Segment[];
+    this.#items = [];
+    this.#head = 0;
+    return all;
+  }
+}
+
 /** One batch under construction and the timer that bounds its age. */
 export class Batcher {
   readonly #opts: BatcherOptions;
-  #segments: Segment[] = [];
+  #segments = new SegmentQueue();
   #pendingSize = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #inFlight = new Set<Promise<void>>();
@@ -134,9 +186,9 @@ export class Batcher {
     const trackers: Tracker[] = [];
     let size = 0;
     while (this.#segments.length > 0) {
-      const seg = this.#segments[0]!;
+      const seg = this.#segments.first()!;
       if (size + seg.size <= limit) {
-        this.#segments.shift();
+        this.#segments.removeFirst();
         for (const rl of seg.logs.resourceLogs) out.resourceLogs.push(rl);
         size += seg.size;
         this.#pendingSize -= seg.size;
@@ -153,7 +205,7 @@ export class Batcher {
         // Nothing measurable could be cut off, or nothing was: send the piece whole rather
         // than stall.
         if (size > 0 && frontSize === 0) break;
-        this.#segments.shift();
+        this.#segments.removeFirst();
         for (const rl of seg.logs.resourceLogs) out.resourceLogs.push(rl);
         size += seg.size;
         this.#pendingSize -= seg.size;
@@ -168,7 +220,7 @@ export class Batcher {
         size: sizeOf(this.#opts.sizer, logs),
         tracker: seg.tracker,
       }));
-      this.#segments.splice(0, 1, ...parts);
+      this.#segments.replaceFirst(parts);
       this.#pendingSize -= seg.size;
       for (const p of parts) this.#pendingSize += p.size;
       seg.tracker.parts += parts.length; // the other parts stay pending as well
@@ -213,7 +265,7 @@ export class Batcher {
   /** Drops what is pending (its promises reject with `reason`); stops the timer. */
   discard(reason: unknown): void {
     this.#clearTimer();
-    for (const seg of this.#segments.splice(0)) {
+    for (const seg of this.#segments.takeAll()) {
       if (seg.tracker.error === undefined) seg.tracker.error = reason;
       seg.tracker.parts--;
       settle(seg.tracker);

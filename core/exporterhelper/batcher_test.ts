@@ -147,6 +147,34 @@ Deno.test("Batcher by bytes keeps every batch within max_size and loses nothing"
   assert.ok(sent.length >= 20, `split into ${sent.length} batches`);
 });
 
+Deno.test("Batcher splits large and small pieces into many batches in order", async () => {
+  // Sends are held until released, so pieces pile up and split pieces land both in front of
+  // pending ones and behind already-taken ones.
+  const sent: number[][] = [];
+  const gates: (() => void)[] = [];
+  const b = batcher({ minSize: 7, maxSize: 7 }, (logs) => {
+    sent.push(idsOf(logs));
+    return new Promise<void>((r) => gates.push(r));
+  });
+  const sizes = [3, 20_000, 1, 9, 30, 2, 7, 15, 4, 1000, 6, 8];
+  let next = 0;
+  const done: boolean[] = [];
+  const adds = sizes.map((n, i) => {
+    const ids = range(next, next + n);
+    next += n;
+    done.push(false);
+    return b.add(logsWithIds(ids)).then(() => done[i] = true);
+  });
+  const flushed = b.flushAll(); // hands the rest to `send` at once
+  await sleep(1);
+  assert.ok(done.every((d) => !d), "nobody resolves before their batches were accepted");
+  for (const open of gates) open();
+  await flushed;
+  await Promise.all(adds);
+  assert.ok(sent.every((ids) => ids.length >= 1 && ids.length <= 7));
+  assert.deepEqual(sent.flat(), range(0, next), "every record once, in order");
+});
+
 Deno.test("splitLogs() splits random batches without losing, reordering or mangling a record", () => {
   const flat = (l: Logs) =>
     l.resourceLogs.flatMap((rl) =>
