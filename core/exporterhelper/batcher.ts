@@ -11,6 +11,7 @@ import { PermanentError } from "../consumer.ts";
 import type { ClientInfo } from "../consumer.ts";
 import type { Logs } from "../pdata/logs.ts";
 import { sizeOf, splitLogs } from "./logs_batch.ts";
+import { Fifo } from "./queue.ts";
 
 /** Why a batch was sent. */
 export type FlushTrigger = "size" | "timeout" | "shutdown";
@@ -51,62 +52,12 @@ function settle(t: Tracker): void {
   else t.reject(t.error);
 }
 
-/**
- * Pending pieces, oldest first. Taking the first is O(1) (`Array#shift` moves every other
- * element, which is quadratic when a large piece was split into many).
- */
-class SegmentQueue {
-  #items: (Segment | undefined)[] = [];
-  #head = 0;
-
-  get length(): number {
-    return this.#items.length - this.#head;
-  }
-
-  first(): Segment | undefined {
-    return this.#items[this.#head];
-  }
-
-  push(seg: Segment): void {
-    this.#items.push(seg);
-  }
-
-  removeFirst(): void {
-    this.#items[this.#head++] = undefined;
-    if (this.#head === this.#items.length) {
-      this.#items = [];
-      this.#head = 0;
-    } else if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
-      this.#items = this.#items.slice(this.#head);
-      this.#head = 0;
-    }
-  }
-
-  /** Replaces the first piece with `parts`, in order. */
-  replaceFirst(parts: Segment[]): void {
-    const extra = parts.length - 1;
-    if (extra <= this.#head) {
-      this.#head -= extra;
-      for (let i = 0; i < parts.length; i++) this.#items[this.#head + i] = parts[i];
-    } else {
-      this.#items = parts.concat(this.#items.slice(this.#head + 1) as Segment[]);
-      this.#head = 0;
-    }
-  }
-
-  /** Removes and returns every piece. */
-  takeAll(): Segment[] {
-    const all = this.#items.slice(this.#head) as Segment[];
-    this.#items = [];
-    this.#head = 0;
-    return all;
-  }
-}
-
 /** One batch under construction and the timer that bounds its age. */
 export class Batcher {
   readonly #opts: BatcherOptions;
-  #segments = new SegmentQueue();
+  // Pending pieces, oldest first, in a Fifo: Array#shift moves every other element, which
+  // is quadratic when a large piece was split into many.
+  #segments = new Fifo<Segment>();
   #pendingSize = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #inFlight = new Set<Promise<void>>();
@@ -186,9 +137,9 @@ export class Batcher {
     const trackers: Tracker[] = [];
     let size = 0;
     while (this.#segments.length > 0) {
-      const seg = this.#segments.first()!;
+      const seg = this.#segments.peek()!;
       if (size + seg.size <= limit) {
-        this.#segments.removeFirst();
+        this.#segments.shift();
         for (const rl of seg.logs.resourceLogs) out.resourceLogs.push(rl);
         size += seg.size;
         this.#pendingSize -= seg.size;
@@ -205,7 +156,7 @@ export class Batcher {
         // Nothing measurable could be cut off, or nothing was: send the piece whole rather
         // than stall.
         if (size > 0 && frontSize === 0) break;
-        this.#segments.removeFirst();
+        this.#segments.shift();
         for (const rl of seg.logs.resourceLogs) out.resourceLogs.push(rl);
         size += seg.size;
         this.#pendingSize -= seg.size;
@@ -220,7 +171,8 @@ export class Batcher {
         size: sizeOf(this.#opts.sizer, logs),
         tracker: seg.tracker,
       }));
-      this.#segments.replaceFirst(parts);
+      this.#segments.shift();
+      this.#segments.unshiftAll(parts);
       this.#pendingSize -= seg.size;
       for (const p of parts) this.#pendingSize += p.size;
       seg.tracker.parts += parts.length; // the other parts stay pending as well

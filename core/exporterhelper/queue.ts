@@ -85,10 +85,34 @@ export class Fifo<T> {
     this.#items.push(v);
   }
 
+  /** The element at the head, left in place. */
+  peek(): T | undefined {
+    return this.#head < this.#items.length ? this.#items[this.#head] : undefined;
+  }
+
   /** Inserts at the head. */
   unshift(v: T): void {
     if (this.#head > 0) this.#items[--this.#head] = v;
     else this.#items.unshift(v);
+  }
+
+  /** Inserts `values` at the head, in their order; O(values) when there is room in front. */
+  unshiftAll(values: readonly T[]): void {
+    if (values.length <= this.#head) {
+      this.#head -= values.length;
+      for (let i = 0; i < values.length; i++) this.#items[this.#head + i] = values[i]!;
+    } else {
+      this.#items = values.concat(this.#items.slice(this.#head));
+      this.#head = 0;
+    }
+  }
+
+  /** Removes and returns every element, head first. */
+  takeAll(): T[] {
+    const all = this.#items.slice(this.#head);
+    this.#items = [];
+    this.#head = 0;
+    return all;
   }
 
   /** Removes from the head. */
@@ -291,8 +315,6 @@ export class MemoryQueue<T> extends QueueBase<T> {
 
   /** Removes and returns every entry not yet handed out (for shutdown accounting). */
   drainPending(): QueueEntry<T>[] {
-    const out: QueueEntry<T>[] = [];
-    for (let e = this.#fifo.shift(); e !== undefined; e = this.#fifo.shift()) out.push(e);
-    return out;
+    return this.#fifo.takeAll();
   }
 }

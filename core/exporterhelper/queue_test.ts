@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { MemoryQueue, QueueClosedError, QueueFullError } from "./queue.ts";
+import { Fifo, MemoryQueue, QueueClosedError, QueueFullError } from "./queue.ts";
 
 function tick(): Promise<void> {
   return new Promise((r) => setTimeout(r, 0));
@@ -104,4 +104,32 @@ Deno.test("MemoryQueue keeps FIFO order across many offers and reads", async () 
   q.close();
   for (let e = await q.read(); e !== undefined; e = await q.read()) got.push(e.value);
   assert.deepEqual(got, Array.from({ length: 5000 }, (_, i) => i));
+});
+
+Deno.test("Fifo keeps order through shift, unshift, unshiftAll with and without room, takeAll", () => {
+  const f = new Fifo<number>();
+  const model: number[] = [];
+  let next = 0;
+  for (let round = 0; round < 3000; round++) {
+    const op = (round * 7919) % 5;
+    if (op <= 1) {
+      f.push(next);
+      model.push(next++);
+    } else if (op === 2) {
+      assert.equal(f.shift(), model.shift());
+    } else if (op === 3) {
+      const values = Array.from({ length: round % 4 }, () => next++);
+      f.unshiftAll(values);
+      model.unshift(...values);
+    } else {
+      assert.equal(f.peek(), model[0]);
+    }
+    assert.equal(f.length, model.length);
+  }
+  for (let i = 0; i < 2000; i++) f.shift(), model.shift(); // head past the compaction point
+  f.unshiftAll([-1, -2]);
+  model.unshift(-1, -2);
+  assert.deepEqual(f.takeAll(), model);
+  assert.equal(f.length, 0);
+  assert.equal(f.peek(), undefined);
 });
