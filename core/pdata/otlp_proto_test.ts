@@ -288,6 +288,19 @@ Deno.test("encodeLogsRequest() handles envelopes past 2 MiB and alternating batc
   assert.deepStrictEqual(encodeLogsRequest(big), bytes);
 });
 
+Deno.test("encodeLogsRequest() sizes its buffer sanely after a request of huge records", () => {
+  // The first buffer is sized from the previous request's bytes per record: one 8 MiB record
+  // must not make the next 20,000 small records ask for 160 GiB.
+  checkAll(withBody({ kind: "string", value: "x".repeat(8 << 20) }));
+  const small = batch(
+    Array.from(
+      { length: 20_000 },
+      (_, i) => newLogRecord({ body: { kind: "int", value: BigInt(i) } }),
+    ),
+  );
+  checkAll(small);
+});
+
 Deno.test("randomLogs() is reproducible from its seed", () => {
   assert.deepStrictEqual(randomLogs(7), randomLogs(7));
   const distinct = new Set<string>();

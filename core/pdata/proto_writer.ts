@@ -27,12 +27,17 @@ import { encodeUtf8Into, utf8Length, writeUtf8 } from "./utf8.ts";
 const LONG_STRING = 32;
 // A ResourceLogs or ScopeLogs usually holds between 16 KiB and 2 MiB: a 3-byte length.
 const ENVELOPE_GUESS = 3;
+// The first buffer of a request is sized from the last one's bytes per record, but never
+// larger than this or the last request's size: a request of a few huge records must not size
+// the next one of many small records. A request that needs more grows its buffer by doubling.
+const FIRST_BUFFER_MAX = 16 << 20;
 
 let out = new Uint8Array(0);
 let dv = new DataView(out.buffer);
 let pos = 0;
-/** Bytes per record of the last request encoded: sizes the next request's first buffer. */
+/** Bytes per record and size of the last request encoded: size the next one's first buffer. */
 let bytesPerRecord = 256;
+let lastSize = 0;
 
 const scratch = new DataView(new ArrayBuffer(8));
 
@@ -432,13 +437,17 @@ function writeResourceLogs(rl: ResourceLogs): void {
  */
 export function encodeRequest(logs: Logs): Uint8Array {
   const records = logRecordCount(logs);
-  out = new Uint8Array(Math.ceil(records * bytesPerRecord * 1.0625) + 1024);
+  out = new Uint8Array(
+    Math.ceil(Math.min(records * bytesPerRecord, Math.max(FIRST_BUFFER_MAX, lastSize)) * 1.0625) +
+      1024,
+  );
   dv = new DataView(out.buffer);
   pos = 0;
   try {
     const rls = logs.resourceLogs;
     for (let i = 0; i < rls.length; i++) writeResourceLogs(rls[i]);
     if (records > 0) bytesPerRecord = Math.max(16, Math.ceil(pos / records));
+    lastSize = pos;
     // A buffer that grew holds up to twice what was written: keep only the bytes then.
     return out.length - pos > pos / 8 ? out.slice(0, pos) : out.subarray(0, pos);
   } finally {
