@@ -65,7 +65,7 @@ export interface CollectorOptions {
 export class Collector {
   readonly config: CollectorConfig;
   readonly logger: Logger;
-  readonly metrics = new MetricsRegistry();
+  readonly metrics: MetricsRegistry;
   #graph: Graph;
   #metricsServer: MetricsServer | undefined;
   #fatal = Promise.withResolvers<Error>();
@@ -74,6 +74,7 @@ export class Collector {
   /** Creates every component; call `start` to run them. */
   constructor(config: CollectorConfig, options: CollectorOptions = {}) {
     this.config = config;
+    this.metrics = new MetricsRegistry(config.telemetry.metrics.level);
     const t = config.telemetry.logs;
     const stdoutSink: LogSink = (line) => console.log(line);
     this.logger = createLogger({

@@ -76,3 +76,23 @@ Deno.test("parseHostPort() accepts host:port and [v6]:port", () => {
   assert.throws(() => parseHostPort("nope"), /Invalid address "nope"/);
   assert.throws(() => parseHostPort("h:70000"), /Invalid address/);
 });
+
+Deno.test("service::telemetry::metrics::level reaches the registry components report into", () => {
+  for (const level of ["basic", "detailed", undefined]) {
+    const issues = new ConfigIssues();
+    const config = parseCollectorConfig(
+      fromPlain({
+        receivers: { testgen: {} },
+        exporters: { capture: {} },
+        service: {
+          telemetry: { metrics: level ? { level } : {} },
+          pipelines: { logs: { receivers: ["testgen"], exporters: ["capture"] } },
+        },
+      }),
+      new Registry([testgenFactory, captureFactory]),
+      issues,
+    );
+    assert.deepEqual(issues.errors, []);
+    assert.equal(new Collector(config, { logSink: () => {} }).metrics.level, level ?? "normal");
+  }
+});

@@ -1,7 +1,8 @@
 /**
  * The collector's own metrics, kept in memory and rendered as Prometheus text.
  * Names are upstream's OpenTelemetry names; counters get Prometheus' `_total` suffix when
- * rendered, exactly as the upstream collector's Prometheus endpoint shows them.
+ * rendered, and histograms their `_bucket`/`_sum`/`_count` series, exactly as the upstream
+ * collector's Prometheus endpoint shows them.
  *
  * @module
  */
@@ -21,11 +22,29 @@ export interface Gauge {
   remove(labels: Labels): void;
 }
 
+/** A distribution of values over fixed bucket boundaries. */
+export interface Histogram {
+  record(value: number, labels: Labels): void;
+}
+
+/** `service::telemetry::metrics::level`: how much the components report. */
+export type MetricsLevel = "none" | "basic" | "normal" | "detailed";
+
+interface Series {
+  labels: Labels;
+  /** The value of a counter or gauge; the number of values recorded in a histogram. */
+  value: number;
+  /** Histograms only: values recorded at or below each boundary (not cumulative), then +Inf. */
+  buckets?: number[];
+  sum?: number;
+}
+
 interface Family {
   readonly name: string;
   readonly help: string;
-  readonly type: "counter" | "gauge";
-  readonly series: Map<string, { labels: Labels; value: number }>;
+  readonly type: "counter" | "gauge" | "histogram";
+  readonly boundaries?: readonly number[];
+  readonly series: Map<string, Series>;
 }
 
 function seriesKey(labels: Labels): string {
@@ -40,10 +59,18 @@ function escapeLabel(v: string): string {
 export class MetricsRegistry {
   #families = new Map<string, Family>();
 
-  #family(name: string, help: string, type: Family["type"]): Family {
+  /** Builds a registry for metrics of `level` (components read it for level-gated metrics). */
+  constructor(readonly level: MetricsLevel = "normal") {}
+
+  #family(
+    name: string,
+    help: string,
+    type: Family["type"],
+    boundaries?: readonly number[],
+  ): Family {
     let f = this.#families.get(name);
     if (f === undefined) {
-      f = { name, help, type, series: new Map() };
+      f = { name, help, type, boundaries, series: new Map() };
       this.#families.set(name, f);
     } else if (f.type !== type) {
       throw new TypeError(`Metric "${name}" is already registered as a ${f.type}`);
@@ -80,9 +107,46 @@ export class MetricsRegistry {
     };
   }
 
-  /** Reads one series' current value (counters by their base name); for tests and health. */
+  /** Returns the histogram called `name` with these bucket boundaries, creating it. */
+  histogram(name: string, help: string, boundaries: readonly number[]): Histogram {
+    const f = this.#family(name, help, "histogram", boundaries);
+    return {
+      record(value: number, labels: Labels): void {
+        const key = seriesKey(labels);
+        let s = f.series.get(key);
+        if (s === undefined) {
+          s = { labels, value: 0, buckets: new Array(boundaries.length + 1).fill(0), sum: 0 };
+          f.series.set(key, s);
+        }
+        let i = 0;
+        while (i < boundaries.length && value > boundaries[i]!) i++;
+        s.buckets![i]!++;
+        s.value++;
+        s.sum! += value;
+      },
+    };
+  }
+
+  /**
+   * Reads one series' current value (counters by their base name, histograms as their count);
+   * for tests and health.
+   */
   value(name: string, labels: Labels): number | undefined {
     return this.#families.get(name)?.series.get(seriesKey(labels))?.value;
+  }
+
+  /** Reads one histogram series: count, sum and cumulative counts per upper bound; for tests. */
+  histogramValue(
+    name: string,
+    labels: Labels,
+  ): { count: number; sum: number; buckets: [number, number][] } | undefined {
+    const f = this.#families.get(name);
+    const s = f?.series.get(seriesKey(labels));
+    if (f?.boundaries === undefined || s === undefined) return undefined;
+    let cumulative = 0;
+    const bounds = [...f.boundaries, Infinity];
+    const buckets = bounds.map((le, i): [number, number] => [le, cumulative += s.buckets![i]!]);
+    return { count: s.value, sum: s.sum!, buckets };
   }
 
   /** Renders every family in the Prometheus text exposition format (version 0.0.4). */
@@ -93,9 +157,23 @@ export class MetricsRegistry {
       out.push(`# HELP ${name} ${f.help}`, `# TYPE ${name} ${f.type}`);
       for (const s of f.series.values()) {
         const all = { ...s.labels, ...extraLabels };
-        const labelText = Object.keys(all).sort()
-          .map((k) => `${k}="${escapeLabel(all[k]!)}"`).join(",");
-        out.push(`${name}${labelText ? `{${labelText}}` : ""} ${s.value}`);
+        const labelText = (more: Labels = {}): string => {
+          const both = { ...all, ...more };
+          const text = Object.keys(both).sort()
+            .map((k) => `${k}="${escapeLabel(both[k]!)}"`).join(",");
+          return text ? `{${text}}` : "";
+        };
+        if (f.type !== "histogram") {
+          out.push(`${name}${labelText()} ${s.value}`);
+          continue;
+        }
+        let cumulative = 0;
+        f.boundaries!.forEach((le, i) => {
+          cumulative += s.buckets![i]!;
+          out.push(`${name}_bucket${labelText({ le: String(le) })} ${cumulative}`);
+        });
+        out.push(`${name}_bucket${labelText({ le: "+Inf" })} ${s.value}`);
+        out.push(`${name}_sum${labelText()} ${s.sum}`, `${name}_count${labelText()} ${s.value}`);
       }
     }
     return out.join("\n") + "\n";

@@ -16,7 +16,8 @@ import type { CreateSettings, Processor } from "../../core/component.ts";
 import { type ConsumeContext, type LogsConsumer, RetryableError } from "../../core/consumer.ts";
 import { type FlushTrigger, PartitionedBatcher } from "../../core/exporterhelper/batcher.ts";
 import type { Logs } from "../../core/pdata/logs.ts";
-import type { Counter, Gauge } from "../../core/telemetry/metrics.ts";
+import { logsRequestSize } from "../../core/pdata/otlp_proto.ts";
+import type { Counter, Gauge, Histogram } from "../../core/telemetry/metrics.ts";
 import type { BatchConfig } from "./config.ts";
 
 /** Upstream's metric names for this processor. */
@@ -24,7 +25,19 @@ export const BATCH_METRICS = {
   sizeTrigger: "otelcol_processor_batch_batch_size_trigger_send",
   timeoutTrigger: "otelcol_processor_batch_timeout_trigger_send",
   cardinality: "otelcol_processor_batch_metadata_cardinality",
+  sendSize: "otelcol_processor_batch_batch_send_size",
+  sendSizeBytes: "otelcol_processor_batch_batch_send_size_bytes",
 } as const;
+
+/** Upstream's bucket boundaries for `batch_send_size` (records). */
+const SEND_SIZE_BUCKETS = [
+  ...[10, 25, 50, 75, 100, 250, 500, 750],
+  ...Array.from({ length: 10 }, (_, i) => (i + 1) * 1000),
+  ...[20000, 30000, 50000, 100000],
+];
+
+/** Upstream's bucket boundaries for `batch_send_size_bytes`: 128 B to 16 MiB, doubling. */
+const SEND_SIZE_BYTES_BUCKETS = Array.from({ length: 18 }, (_, i) => 128 * 2 ** i);
 
 /** The processor; see the module doc. */
 export class BatchProcessor implements Processor {
@@ -51,6 +64,20 @@ export class BatchProcessor implements Processor {
       BATCH_METRICS.cardinality,
       "Number of distinct metadata value combinations being processed",
     );
+    const sendSize: Histogram = settings.metrics.histogram(
+      BATCH_METRICS.sendSize,
+      "Number of units in the batch",
+      SEND_SIZE_BUCKETS,
+    );
+    // As upstream, the protobuf size of every batch is measured only at the detailed level:
+    // it costs a pass over the batch.
+    const sendSizeBytes: Histogram | undefined = settings.metrics.level === "detailed"
+      ? settings.metrics.histogram(
+        BATCH_METRICS.sendSizeBytes,
+        "Number of bytes in batch that was sent. Only available on detailed level.",
+        SEND_SIZE_BYTES_BUCKETS,
+      )
+      : undefined;
     sizeTrigger.add(0, labels);
     timeoutTrigger.add(0, labels);
     cardinality.set(config.metadataKeys.length === 0 ? 1 : 0, labels);
@@ -61,10 +88,14 @@ export class BatchProcessor implements Processor {
       timeoutMs: config.timeoutMs,
       metadataKeys: config.metadataKeys,
       cardinalityLimit: config.metadataCardinalityLimit,
-      send: (logs, client) => next.consume(logs, client ? { client } : {}),
-      onFlush: (trigger: FlushTrigger) => {
+      send: (logs, client) => {
+        sendSizeBytes?.record(logsRequestSize(logs), labels);
+        return next.consume(logs, client ? { client } : {});
+      },
+      onFlush: (trigger: FlushTrigger, size: number) => {
         if (trigger === "timeout") timeoutTrigger.add(1, labels);
         else if (trigger === "size") sizeTrigger.add(1, labels);
+        sendSize.record(size, labels);
       },
       onPartitions: (n) => cardinality.set(n, labels),
     });

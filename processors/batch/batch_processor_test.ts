@@ -11,7 +11,8 @@ import {
 import { idsOf, logsWithIds, range } from "../../core/exporterhelper/_test_logs.ts";
 import type { Logs } from "../../core/pdata/logs.ts";
 import { nopLogger } from "../../core/telemetry/logger.ts";
-import { MetricsRegistry } from "../../core/telemetry/metrics.ts";
+import { type MetricsLevel, MetricsRegistry } from "../../core/telemetry/metrics.ts";
+import { logsRequestSize } from "../../core/pdata/otlp_proto.ts";
 import { BATCH_METRICS } from "./batch_processor.ts";
 import { type BatchConfig, defaultBatchConfig } from "./config.ts";
 import { batchFactory } from "./mod.ts";
@@ -33,8 +34,8 @@ interface Downstream {
   hold: boolean;
 }
 
-function setup(over: Partial<BatchConfig>) {
-  const metrics = new MetricsRegistry();
+function setup(over: Partial<BatchConfig>, level: MetricsLevel = "normal") {
+  const metrics = new MetricsRegistry(level);
   const settings: CreateSettings = {
     id: new ComponentId("batch"),
     kind: "processor",
@@ -234,4 +235,26 @@ Deno.test("batch: many concurrent producers lose, duplicate and reorder nothing"
   const all = down.batches.flatMap((b) => b.ids);
   assert.deepEqual([...all].sort((a, b) => a - b), range(0, next));
   for (const b of down.batches) assert.ok(b.ids.length <= 64);
+});
+
+Deno.test("batch: send sizes go into upstream's histograms; bytes only at the detailed level", async () => {
+  for (const level of ["normal", "detailed"] as const) {
+    const { proc, metrics } = setup({ sendBatchSize: 100, sendBatchMaxSize: 100 }, level);
+    const consumed = proc.consume(logsWithIds(range(0, 250)), {}); // 100 + 100 by size…
+    await proc.shutdown(); // …and the last 50 at shutdown
+    await consumed;
+    const items = metrics.histogramValue(BATCH_METRICS.sendSize, LABELS);
+    assert.equal(items?.count, 3, level);
+    assert.equal(items?.sum, 250);
+    assert.deepEqual(items?.buckets.find(([le]) => le === 50), [50, 1], "one batch of 50");
+    assert.deepEqual(items?.buckets.find(([le]) => le === 100), [100, 3], "two of 100");
+    const bytes = metrics.histogramValue(BATCH_METRICS.sendSizeBytes, LABELS);
+    if (level === "normal") {
+      assert.equal(bytes, undefined);
+    } else {
+      const whole = logsRequestSize(logsWithIds(range(0, 100)));
+      assert.equal(bytes?.count, 3);
+      assert.ok(bytes!.sum > 2 * whole && bytes!.sum < 3 * whole, `${bytes!.sum} bytes`);
+    }
+  }
 });
