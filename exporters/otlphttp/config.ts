@@ -15,6 +15,7 @@ import {
   type QueueConfig,
   type RetryConfig,
 } from "../../core/exporterhelper/config.ts";
+import { needsNodeTls, nodeTlsKeys } from "./transport.ts";
 
 /** Client TLS settings (configtls.ClientConfig) that Deno can apply. */
 export interface TlsConfig {
@@ -26,6 +27,14 @@ export interface TlsConfig {
   keyPem: string;
   /** Accepted as upstream; the URL scheme decides whether TLS is used. */
   insecure: boolean;
+  /** Skip verifying the server's certificate (node:https transport). */
+  insecureSkipVerify: boolean;
+  /** Name to send (SNI) and verify the certificate against instead of the URL's host. */
+  serverNameOverride: string;
+  /** "1.3" to refuse TLS 1.2; "" otherwise (Deno never negotiates below 1.2). */
+  minVersion: "" | "1.3";
+  /** "1.2" to refuse TLS 1.3; "" otherwise. */
+  maxVersion: "" | "1.2";
 }
 
 /** The exporter's typed config. */
@@ -74,6 +83,10 @@ export function defaultOtlpHttpConfig(): OtlpHttpConfig {
       keyFile: "",
       keyPem: "",
       insecure: false,
+      insecureSkipVerify: false,
+      serverNameOverride: "",
+      minVersion: "",
+      maxVersion: "",
     },
     authenticator: undefined,
     maxIdlePerHost: undefined,
@@ -189,6 +202,13 @@ export function parseOtlpHttpConfig(r: ConfigReader): OtlpHttpConfig {
   }
   cfg.authenticator = r.section("auth").optionalString("authenticator");
   cfg.tls = parseTls(r.section("tls"), cfg.logsUrl);
+  if (cfg.proxyUrl !== "" && cfg.logsUrl.startsWith("https:") && needsNodeTls(cfg.tls)) {
+    r.error(
+      "proxy_url",
+      `Cannot be combined with ${nodeTlsKeys(cfg.tls).join(", ")} here: those need a direct ` +
+        "connection. Remove one of them",
+    );
+  }
 
   for (const key of ["read_buffer_size", "write_buffer_size"]) {
     if (r.has(key)) {
@@ -247,6 +267,10 @@ function parseTls(r: ConfigReader, url: string): TlsConfig {
     keyFile: r.string("key_file", ""),
     keyPem: r.string("key_pem", ""),
     insecure: r.bool("insecure", false),
+    insecureSkipVerify: false,
+    serverNameOverride: "",
+    minVersion: "",
+    maxVersion: "",
   };
   if (tls.caFile !== "" && tls.caPem !== "") {
     r.error("ca_pem", 'Set "ca_file" or "ca_pem", not both');
@@ -265,32 +289,25 @@ function parseTls(r: ConfigReader, url: string): TlsConfig {
       "A client certificate needs both cert_file and key_file (or the _pem forms)",
     );
   }
-  if (r.bool("insecure_skip_verify", false)) {
-    r.error(
-      "insecure_skip_verify",
-      "Not supported: Deno cannot skip certificate checks for one client. Give the server's CA with " +
-        "ca_file or ca_pem instead (Deno's process-wide --unsafely-ignore-certificate-errors=<host> also works)",
-    );
-  }
+  tls.insecureSkipVerify = r.bool("insecure_skip_verify", false);
   const min = r.string("min_version", "");
   if (min !== "" && !TLS_VERSIONS.includes(min)) {
     r.error("min_version", `Invalid TLS version ${JSON.stringify(min)}: use "1.2" or "1.3"`);
-  } else if (min === "1.3") {
-    r.error(
-      "min_version",
-      'Not supported: Deno\'s TLS client always offers TLS 1.2 and 1.3 and cannot be limited to 1.3; remove it or use "1.2"',
-    );
-  }
+  } else if (min === "1.3") tls.minVersion = "1.3";
   // 1.0–1.2 are honoured as they are: Deno never negotiates below TLS 1.2.
   const max = r.string("max_version", "");
-  if (max !== "" && max !== "1.3") {
+  if (max !== "" && !TLS_VERSIONS.includes(max)) {
+    r.error("max_version", `Invalid TLS version ${JSON.stringify(max)}: use "1.2" or "1.3"`);
+  } else if (max === "1.0" || max === "1.1") {
     r.error(
       "max_version",
-      TLS_VERSIONS.includes(max)
-        ? `Not supported: Deno's TLS client cannot be capped below TLS 1.3; remove it`
-        : `Invalid TLS version ${JSON.stringify(max)}: use "1.3" or leave it empty`,
+      `Not supported: Deno speaks TLS 1.2 and 1.3 only, so it cannot be capped at ${max}`,
     );
+  } else if (max === "1.2") tls.maxVersion = "1.2";
+  if (tls.minVersion === "1.3" && tls.maxVersion === "1.2") {
+    r.error("max_version", 'Lower than min_version "1.3": no TLS version is left');
   }
+  tls.serverNameOverride = r.string("server_name_override", "");
   if (r.stringList("cipher_suites").length > 0) {
     r.error(
       "cipher_suites",
@@ -301,13 +318,6 @@ function parseTls(r: ConfigReader, url: string): TlsConfig {
     r.error(
       "curve_preferences",
       "Not supported: Deno's TLS client does not let one choose curves; remove it",
-    );
-  }
-  if (r.string("server_name_override", "") !== "") {
-    r.error(
-      "server_name_override",
-      "Not supported: Deno's HTTP client checks the certificate against the URL's host name. Put a " +
-        "name from the certificate in the endpoint (and resolve it with DNS or /etc/hosts) instead",
     );
   }
   if (r.has("reload_interval")) {
@@ -325,7 +335,7 @@ function parseTls(r: ConfigReader, url: string): TlsConfig {
       "Deno also trusts its built-in root certificates next to this CA (upstream trusts only this CA)",
     );
   }
-  const anyTls = tls.caFile || tls.caPem || hasCert;
+  const anyTls = tls.caFile || tls.caPem || hasCert || needsNodeTls(tls);
   if (anyTls && url.startsWith("http://")) {
     r.warn(
       undefined,

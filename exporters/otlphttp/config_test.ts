@@ -107,23 +107,58 @@ Deno.test("otlp_http config: TLS settings Deno cannot honour are errors, never i
   const { text } = parse({
     endpoint: "https://h",
     tls: {
-      insecure_skip_verify: true,
-      min_version: "1.3",
-      max_version: "1.2",
+      max_version: "1.1",
       cipher_suites: ["TLS_AES_128_GCM_SHA256"],
-      server_name_override: "otlp.internal",
+      curve_preferences: ["X25519"],
       reload_interval: "1h",
     },
   });
-  assert.match(
-    text,
-    /tls::insecure_skip_verify: Not supported: Deno cannot skip certificate checks/,
-  );
-  assert.match(text, /tls::min_version: Not supported/);
-  assert.match(text, /tls::max_version: Not supported/);
+  assert.match(text, /tls::max_version: Not supported: Deno speaks TLS 1.2 and 1.3 only/);
   assert.match(text, /tls::cipher_suites: Not supported/);
-  assert.match(text, /tls::server_name_override: Not supported/);
+  assert.match(text, /tls::curve_preferences: Not supported/);
   assert.match(text, /tls::reload_interval: Not supported yet/);
+  assert.match(
+    parse({ endpoint: "https://h", tls: { min_version: "1.3", max_version: "1.2" } }).text,
+    /tls::max_version: Lower than min_version "1.3"/,
+  );
+  assert.match(
+    parse({ endpoint: "https://h", tls: { min_version: "2.0" } }).text,
+    /tls::min_version: Invalid TLS version "2.0"/,
+  );
+});
+
+Deno.test("otlp_http config: skip-verify, server name and TLS version bounds are read", () => {
+  const ok = parse({
+    endpoint: "https://10.0.0.7:4318",
+    tls: {
+      insecure_skip_verify: true,
+      server_name_override: "gateway.internal",
+      min_version: "1.3",
+    },
+  });
+  assert.equal(ok.issues.errors.length, 0, ok.text);
+  assert.equal(ok.cfg.tls.insecureSkipVerify, true);
+  assert.equal(ok.cfg.tls.serverNameOverride, "gateway.internal");
+  assert.equal(ok.cfg.tls.minVersion, "1.3");
+  assert.equal(
+    parse({ endpoint: "https://h", tls: { max_version: "1.2" } }).cfg.tls.maxVersion,
+    "1.2",
+  );
+  // Older values are honoured as they are: Deno never goes below TLS 1.2 anyway.
+  assert.equal(parse({ endpoint: "https://h", tls: { min_version: "1.0" } }).text, "");
+  // They need a direct connection.
+  assert.match(
+    parse({
+      endpoint: "https://h",
+      proxy_url: "http://proxy:3128",
+      tls: { insecure_skip_verify: true },
+    }).text,
+    /proxy_url: Cannot be combined with tls::insecure_skip_verify here/,
+  );
+  assert.match(
+    parse({ endpoint: "http://h", tls: { insecure_skip_verify: true } }).text,
+    /warning .*TLS settings have no effect on an http:\/\/ endpoint/,
+  );
 });
 
 Deno.test("otlp_http config: TLS files, pairs and the extra-roots warning", () => {

@@ -18,7 +18,9 @@ import { decodeLogsResponseJson, encodeLogsRequestJson } from "../../core/pdata/
 import { decodeLogsResponse, encodeLogsRequest } from "../../core/pdata/otlp_proto.ts";
 import type { Logger } from "../../core/telemetry/logger.ts";
 import type { OtlpHttpConfig } from "./config.ts";
-import { createClient } from "./http_client.ts";
+import { FetchTransport } from "./fetch_transport.ts";
+import { NodeTlsTransport } from "./node_tls_transport.ts";
+import { type HttpAnswer, needsNodeTls, type Transport } from "./transport.ts";
 
 /** Upstream reads at most this much of a response. */
 const MAX_RESPONSE_BYTES = 64 * 1024;
@@ -64,33 +66,6 @@ export function compress(
     });
   // A plain view of the Buffer's bytes, without copying them.
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
-}
-
-/** Reads at most `limit` bytes of a response body, then drops the rest. */
-async function readLimited(resp: Response, limit: number): Promise<Uint8Array> {
-  if (resp.body === null) return new Uint8Array(0);
-  const reader = resp.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let n = 0;
-  try {
-    while (n < limit) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      n += value.length;
-    }
-  } finally {
-    reader.cancel().catch(() => {});
-  }
-  const out = new Uint8Array(Math.min(n, limit));
-  let off = 0;
-  for (const c of chunks) {
-    const part = c.subarray(0, out.length - off);
-    out.set(part, off);
-    off += part.length;
-    if (off >= out.length) break;
-  }
-  return out;
 }
 
 /**
@@ -170,7 +145,7 @@ export class OtlpHttpSender implements LogsSender {
   readonly #cfg: OtlpHttpConfig;
   readonly #logger: Logger;
   readonly #headers: Record<string, string>;
-  #client: Deno.HttpClient | undefined;
+  #transport: Transport | undefined;
   #auth: ClientAuthenticator | undefined;
 
   /** Prepares the sender; `start` creates the HTTP client. */
@@ -196,12 +171,15 @@ export class OtlpHttpSender implements LogsSender {
     if (this.#cfg.authenticator !== undefined) {
       this.#auth = getClientAuthenticator(host, this.#cfg.authenticator);
     }
-    this.#client = await createClient(this.#cfg);
+    const cfg = this.#cfg;
+    this.#transport = cfg.logsUrl.startsWith("https:") && needsNodeTls(cfg.tls)
+      ? await NodeTlsTransport.create(cfg)
+      : await FetchTransport.create(cfg);
   }
 
   shutdown(): Promise<void> {
-    this.#client?.close();
-    this.#client = undefined;
+    this.#transport?.close();
+    this.#transport = undefined;
     return Promise.resolve();
   }
 
@@ -240,15 +218,16 @@ export class OtlpHttpSender implements LogsSender {
     }
     // timeout 0 means none, as upstream's http.Client.
     const timeout = this.#cfg.timeoutMs > 0 ? AbortSignal.timeout(this.#cfg.timeoutMs) : undefined;
-    let resp: Response;
+    const transport = this.#transport;
+    if (transport === undefined) throw new RetryableError(`The exporter is not started`);
+    let resp: HttpAnswer;
     try {
-      resp = await fetch(url, {
-        method: "POST",
-        body: body as Uint8Array<ArrayBuffer>,
+      resp = await transport.post(
+        url,
+        body,
         headers,
-        client: this.#client,
-        signal: timeout ? AbortSignal.any([signal, timeout]) : signal,
-      });
+        timeout ? AbortSignal.any([signal, timeout]) : signal,
+      );
     } catch (err) {
       if (signal.aborted) throw err;
       if (timeout?.aborted) {
@@ -260,13 +239,13 @@ export class OtlpHttpSender implements LogsSender {
         cause: err,
       });
     }
-    const contentType = (resp.headers.get("content-type") ?? "").split(";")[0]!.trim()
-      .toLowerCase();
+    const contentType = (resp.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+    const ok = resp.status >= 200 && resp.status < 300;
     let payload: Uint8Array;
     try {
-      payload = await readLimited(resp, MAX_RESPONSE_BYTES);
+      payload = await resp.readBody(MAX_RESPONSE_BYTES);
     } catch (err) {
-      if (resp.ok) {
+      if (ok) {
         // The backend accepted the data; a broken answer body must not cause a resend.
         this.#logger.warn("Could not read the response body of an accepted request", {
           url,
@@ -281,14 +260,14 @@ export class OtlpHttpSender implements LogsSender {
         },
       );
     }
-    if (resp.ok) return this.#success(contentType, payload);
+    if (ok) return this.#success(contentType, payload);
     const detail = errorDetail(contentType, payload);
     const message = `Request to ${url} failed with HTTP ${resp.status}${
       detail ? `: ${detail}` : ""
     }`;
     if (RETRYABLE_STATUS.has(resp.status)) {
       throw new RetryableError(message, {
-        retryAfterMs: parseRetryAfter(resp.headers.get("retry-after")),
+        retryAfterMs: parseRetryAfter(resp.header("retry-after")),
       });
     }
     throw new PermanentError(message + hint(resp.status));

@@ -75,7 +75,13 @@ export interface TestCerts {
 /** Options of {@linkcode startOtlpSink}. */
 export interface SinkOptions {
   /** Serve HTTPS with these certs (see {@linkcode makeTestCerts}). */
-  tls?: { certs: TestCerts; requireClientCert?: boolean };
+  tls?: {
+    certs: TestCerts;
+    requireClientCert?: boolean;
+    /** Bounds on the TLS versions the sink accepts. */
+    minVersion?: "TLSv1.2" | "TLSv1.3";
+    maxVersion?: "TLSv1.2" | "TLSv1.3";
+  };
   /** Answer when the script is empty. @default {kind: "ok"} */
   defaultReply?: SinkReply;
   /** Keep no requests and decode nothing (benchmarks). */
@@ -281,6 +287,8 @@ export class OtlpSink {
         ca: tls.requireClientCert ? tls.certs.caPem : undefined,
         requestCert: tls.requireClientCert ?? false,
         rejectUnauthorized: tls.requireClientCert ?? false,
+        ...(tls.minVersion ? { minVersion: tls.minVersion } : {}),
+        ...(tls.maxVersion ? { maxVersion: tls.maxVersion } : {}),
       }, handler)
       : http.createServer(handler);
     await new Promise<void>((resolve, reject) => {

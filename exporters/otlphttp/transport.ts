@@ -1,0 +1,78 @@
+/**
+ * How an `otlp_http` exporter POSTs a request. Two implementations:
+ * - `fetch` with a `Deno.HttpClient` (fetch_transport.ts): HTTP/1.1 and HTTP/2, proxies, CA and
+ *   client certificates. Used unless a TLS setting below needs the other.
+ * - node:https (node_tls_transport.ts): HTTP/1.1 only, no proxy, but it can skip certificate
+ *   verification (`insecure_skip_verify`), verify against another name
+ *   (`server_name_override`) and bound the TLS version (`min_version: "1.3"`,
+ *   `max_version: "1.2"`), which Deno's fetch client cannot.
+ *
+ * @module
+ */
+
+import type { TlsConfig } from "./config.ts";
+
+/** An answer whose body has not been read yet. */
+export interface HttpAnswer {
+  readonly status: number;
+  /** A response header, or null. */
+  header(name: string): string | null;
+  /** Reads at most `limit` bytes of the body and drops the rest. */
+  readBody(limit: number): Promise<Uint8Array>;
+}
+
+/** Sends POST requests to one endpoint. */
+export interface Transport {
+  /** Sends one request; rejects on a network or TLS failure and when `signal` aborts. */
+  post(
+    url: string,
+    body: Uint8Array,
+    headers: Record<string, string>,
+    signal: AbortSignal,
+  ): Promise<HttpAnswer>;
+  /** Closes pooled connections. */
+  close(): void;
+}
+
+/** True when `tls` asks for something only the node:https transport can do. */
+export function needsNodeTls(tls: TlsConfig): boolean {
+  return tls.insecureSkipVerify || tls.serverNameOverride !== "" || tls.minVersion === "1.3" ||
+    tls.maxVersion === "1.2";
+}
+
+/** Names of the settings that select the node:https transport, as written in the config. */
+export function nodeTlsKeys(tls: TlsConfig): string[] {
+  const keys: string[] = [];
+  if (tls.insecureSkipVerify) keys.push("tls::insecure_skip_verify");
+  if (tls.serverNameOverride !== "") keys.push("tls::server_name_override");
+  if (tls.minVersion === "1.3") keys.push("tls::min_version");
+  if (tls.maxVersion === "1.2") keys.push("tls::max_version");
+  return keys;
+}
+
+/**
+ * The proxy the environment (`HTTPS_PROXY`/`HTTP_PROXY`, either case) sets for `url`, unless
+ * `NO_PROXY` exempts its host: `*`, the host itself, or a domain it is in (`example.com` and
+ * `.example.com` both cover `a.example.com`), with an optional `:port`.
+ */
+export function envProxyFor(url: URL, env: (name: string) => string | undefined): string {
+  const scheme = url.protocol === "https:" ? "HTTPS_PROXY" : "HTTP_PROXY";
+  const proxy = env(scheme) || env(scheme.toLowerCase()) || "";
+  if (proxy === "") return "";
+  const host = url.hostname.replace(/^\[|\]$/g, "").toLowerCase();
+  const port = url.port || (url.protocol === "https:" ? "443" : "80");
+  const noProxy = env("NO_PROXY") || env("no_proxy") || "";
+  for (let entry of noProxy.split(",").map((e) => e.trim().toLowerCase())) {
+    if (entry === "") continue;
+    if (entry === "*") return "";
+    // host, host:port, [v6] or [v6]:port (a bare v6 address has colons but no port).
+    const m = /^\[(.+)\](?::(\d+))?$/.exec(entry) ?? /^([^:]+):(\d+)$/.exec(entry);
+    if (m) {
+      if (m[2] !== undefined && m[2] !== port) continue;
+      entry = m[1]!;
+    }
+    const domain = entry.replace(/^\*?\./, "");
+    if (host === domain || host.endsWith(`.${domain}`)) return "";
+  }
+  return proxy;
+}
