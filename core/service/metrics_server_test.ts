@@ -7,14 +7,15 @@ import { Collector } from "./collector.ts";
 import { parseCollectorConfig } from "./config.ts";
 import { parseHostPort } from "./metrics_server.ts";
 
-Deno.test("own metrics are served as Prometheus text with upstream's names", async () => {
+/** A collector of testgen → capture, with `service::telemetry::metrics` set to `metrics`. */
+function collector(metrics: Record<string, unknown>, testgen: Record<string, unknown> = {}) {
   const issues = new ConfigIssues();
   const config = parseCollectorConfig(
     fromPlain({
-      receivers: { testgen: { batches: 2, batch_size: 5 } },
+      receivers: { testgen },
       exporters: { capture: {} },
       service: {
-        telemetry: { metrics: { address: "127.0.0.1:0" } },
+        telemetry: { metrics },
         pipelines: { logs: { receivers: ["testgen"], exporters: ["capture"] } },
       },
     }),
@@ -22,7 +23,11 @@ Deno.test("own metrics are served as Prometheus text with upstream's names", asy
     issues,
   );
   assert.deepEqual(issues.errors, []);
-  const c = new Collector(config, { logSink: () => {} });
+  return new Collector(config, { logSink: () => {} });
+}
+
+Deno.test("own metrics are served as Prometheus text with upstream's names", async () => {
+  const c = collector({ address: "127.0.0.1:0" }, { batches: 2, batch_size: 5 });
   await c.start();
   try {
     const port = c.metricsAddress!.split(":").pop();
@@ -46,20 +51,7 @@ Deno.test("own metrics are served as Prometheus text with upstream's names", asy
 Deno.test("a busy metrics port fails start with the address and the key to change", async () => {
   const blocker = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   try {
-    const issues = new ConfigIssues();
-    const config = parseCollectorConfig(
-      fromPlain({
-        receivers: { testgen: {} },
-        exporters: { capture: {} },
-        service: {
-          telemetry: { metrics: { address: `127.0.0.1:${(blocker.addr as Deno.NetAddr).port}` } },
-          pipelines: { logs: { receivers: ["testgen"], exporters: ["capture"] } },
-        },
-      }),
-      new Registry([testgenFactory, captureFactory]),
-      issues,
-    );
-    const c = new Collector(config, { logSink: () => {} });
+    const c = collector({ address: `127.0.0.1:${(blocker.addr as Deno.NetAddr).port}` });
     await assert.rejects(
       c.start(),
       /Cannot serve own metrics on "127\.0\.0\.1:\d+".*service::telemetry::metrics::address/,
@@ -79,20 +71,6 @@ Deno.test("parseHostPort() accepts host:port and [v6]:port", () => {
 
 Deno.test("service::telemetry::metrics::level reaches the registry components report into", () => {
   for (const level of ["basic", "detailed", undefined]) {
-    const issues = new ConfigIssues();
-    const config = parseCollectorConfig(
-      fromPlain({
-        receivers: { testgen: {} },
-        exporters: { capture: {} },
-        service: {
-          telemetry: { metrics: level ? { level } : {} },
-          pipelines: { logs: { receivers: ["testgen"], exporters: ["capture"] } },
-        },
-      }),
-      new Registry([testgenFactory, captureFactory]),
-      issues,
-    );
-    assert.deepEqual(issues.errors, []);
-    assert.equal(new Collector(config, { logSink: () => {} }).metrics.level, level ?? "normal");
+    assert.equal(collector(level ? { level } : {}).metrics.level, level ?? "normal");
   }
 });

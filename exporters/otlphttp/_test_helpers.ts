@@ -15,6 +15,7 @@ import { fromPlain } from "../../core/config/node.ts";
 import { ConfigIssues, ConfigReader } from "../../core/config/reader.ts";
 import { createLogger } from "../../core/telemetry/logger.ts";
 import { MetricsRegistry } from "../../core/telemetry/metrics.ts";
+import type { Logs } from "../../core/pdata/logs.ts";
 import type { OtlpHttpConfig } from "./config.ts";
 import { otlpHttpFactory } from "./mod.ts";
 
@@ -67,4 +68,15 @@ export async function startExporter(
   };
   await exporter.start(host);
   return { exporter, config, settings, metrics, lines };
+}
+
+/** Starts an exporter, sends `logs` through it and shuts it down; rejects as `consume` does. */
+export async function sendOnce(plain: Record<string, unknown>, logs: Logs): Promise<TestExporter> {
+  const t = await startExporter(plain);
+  try {
+    await t.exporter.consume(logs, {});
+  } finally {
+    await t.exporter.shutdown();
+  }
+  return t;
 }

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { isPermanent, RetryableError } from "../../core/consumer.ts";
 import { sampleLogs } from "../../core/pdata/testing.ts";
 import { makeTestCerts, startOtlpSink, type TestCerts } from "../../tests/fakes/otlp_sink.ts";
-import { parseConfig, startExporter } from "./_test_helpers.ts";
+import { parseConfig, sendOnce, startExporter } from "./_test_helpers.ts";
 import { NodeTlsTransport } from "./node_tls_transport.ts";
 import { envProxyFor } from "./transport.ts";
 
@@ -22,18 +22,14 @@ Deno.test("otlp_http: insecure_skip_verify sends to a server whose CA it was not
   const c = await certs();
   const sink = await startOtlpSink({ tls: { certs: c } });
   try {
-    const t = await startExporter({
+    await sendOnce({
       endpoint: sink.url,
       tls: { insecure_skip_verify: true },
       retry_on_failure: FAST_RETRY,
-    });
-    await t.exporter.consume(sampleLogs(3), {});
-    await t.exporter.shutdown();
+    }, sampleLogs(3));
     assert.equal(sink.records, 3);
     // The same without it is refused (see the ca_file test): the check is really skipped.
-    const strict = await startExporter({ endpoint: sink.url, ...ONCE });
-    await assert.rejects(strict.exporter.consume(sampleLogs(1), {}), RetryableError);
-    await strict.exporter.shutdown();
+    await assert.rejects(sendOnce({ endpoint: sink.url, ...ONCE }, sampleLogs(1)), RetryableError);
   } finally {
     await sink.stop();
   }
@@ -43,26 +39,22 @@ Deno.test("otlp_http: server_name_override is the name the certificate is checke
   const c = await certs();
   const sink = await startOtlpSink({ tls: { certs: c } }); // its certificate names localhost
   try {
-    const t = await startExporter({
+    await sendOnce({
       endpoint: `https://127.0.0.1:${sink.port}`,
       tls: { ca_file: c.caFile, server_name_override: "localhost" },
       retry_on_failure: FAST_RETRY,
-    });
-    await t.exporter.consume(sampleLogs(2), {});
-    await t.exporter.shutdown();
+    }, sampleLogs(2));
     assert.equal(sink.records, 2);
 
     // The URL's host is in the certificate; the override is not, and it is what counts.
-    const wrong = await startExporter({
-      endpoint: sink.url,
-      tls: { ca_file: c.caFile, server_name_override: "otlp.example" },
-      ...ONCE,
-    });
     await assert.rejects(
-      wrong.exporter.consume(sampleLogs(1), {}),
+      sendOnce({
+        endpoint: sink.url,
+        tls: { ca_file: c.caFile, server_name_override: "otlp.example" },
+        ...ONCE,
+      }, sampleLogs(1)),
       (e) => e instanceof RetryableError && /otlp\.example/.test(e.message),
     );
-    await wrong.exporter.shutdown();
     assert.equal(sink.records, 2);
   } finally {
     await sink.stop();
@@ -114,16 +106,14 @@ Deno.test("otlp_http: with the node:https transport, mTLS, statuses and timeouts
       { kind: "slow", delayMs: 400 },
       { kind: "partial", rejected: 1, message: "one too old" },
     );
-    const once = await startExporter({ endpoint: sink.url, tls, ...ONCE });
     await assert.rejects(
-      once.exporter.consume(sampleLogs(1), {}),
+      sendOnce({ endpoint: sink.url, tls, ...ONCE }, sampleLogs(1)),
       (e) => e instanceof RetryableError && e.retryAfterMs === 7000,
     );
     await assert.rejects(
-      once.exporter.consume(sampleLogs(1), {}),
+      sendOnce({ endpoint: sink.url, tls, ...ONCE }, sampleLogs(1)),
       (e) => isPermanent(e) && /HTTP 400: field body is malformed/.test((e as Error).message),
     );
-    await once.exporter.shutdown();
     const t = await startExporter({
       endpoint: sink.url,
       tls,
