@@ -148,7 +148,7 @@ export class OtlpHttpSender implements LogsSender {
   #transport: Transport | undefined;
   #auth: ClientAuthenticator | undefined;
 
-  /** Prepares the sender; `start` creates the HTTP client. */
+  /** Prepares the sender; `start` creates its transport. */
   constructor(settings: CreateSettings, cfg: OtlpHttpConfig) {
     this.#cfg = cfg;
     this.#logger = settings.logger;
@@ -219,7 +219,7 @@ export class OtlpHttpSender implements LogsSender {
     // timeout 0 means none, as upstream's http.Client.
     const timeout = this.#cfg.timeoutMs > 0 ? AbortSignal.timeout(this.#cfg.timeoutMs) : undefined;
     const transport = this.#transport;
-    if (transport === undefined) throw new RetryableError(`The exporter is not started`);
+    if (transport === undefined) throw new RetryableError("The exporter is not started");
     let resp: HttpAnswer;
     try {
       resp = await transport.post(

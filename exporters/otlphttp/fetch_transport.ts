@@ -6,27 +6,7 @@
  */
 
 import type { OtlpHttpConfig } from "./config.ts";
-import type { HttpAnswer, Transport } from "./transport.ts";
-
-/** Returns `pem`, or the text of `file`; an unreadable file is an error naming `tls::<key>`. */
-export async function readPem(
-  key: string,
-  file: string,
-  pem: string,
-): Promise<string | undefined> {
-  if (pem !== "") return pem;
-  if (file === "") return undefined;
-  try {
-    return await Deno.readTextFile(file);
-  } catch (err) {
-    throw new Error(
-      `tls::${key}: cannot read ${JSON.stringify(file)}: ${
-        err instanceof Error ? err.message : err
-      }`,
-      { cause: err },
-    );
-  }
-}
+import { concatLimited, type HttpAnswer, readPem, type Transport } from "./transport.ts";
 
 /**
  * Creates the client. `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` are honoured by Deno itself when
@@ -79,21 +59,6 @@ async function readLimited(resp: Response, limit: number): Promise<Uint8Array> {
     reader.cancel().catch(() => {});
   }
   return concatLimited(chunks, limit);
-}
-
-/** Joins `chunks` into one array of at most `limit` bytes. */
-export function concatLimited(chunks: readonly Uint8Array[], limit: number): Uint8Array {
-  let n = 0;
-  for (const c of chunks) n += c.length;
-  const out = new Uint8Array(Math.min(n, limit));
-  let off = 0;
-  for (const c of chunks) {
-    const part = c.subarray(0, out.length - off);
-    out.set(part, off);
-    off += part.length;
-    if (off >= out.length) break;
-  }
-  return out;
 }
 
 /** POSTs with `fetch` through a `Deno.HttpClient`. */

@@ -11,8 +11,14 @@
 import type { IncomingMessage } from "node:http";
 import https from "node:https";
 import type { OtlpHttpConfig } from "./config.ts";
-import { concatLimited, readPem } from "./fetch_transport.ts";
-import { envProxyFor, type HttpAnswer, nodeTlsKeys, type Transport } from "./transport.ts";
+import {
+  concatLimited,
+  envProxyFor,
+  type HttpAnswer,
+  nodeTlsKeys,
+  readPem,
+  type Transport,
+} from "./transport.ts";
 
 /** Reads at most `limit` bytes of `res`, then drops the rest (and its connection). */
 function readLimited(res: IncomingMessage, limit: number): Promise<Uint8Array> {

@@ -1,5 +1,5 @@
 /**
- * How an `otlp_http` exporter POSTs a request. Two implementations:
+ * How an `otlp_http` exporter POSTs a request, and helpers both ways share. Two implementations:
  * - `fetch` with a `Deno.HttpClient` (fetch_transport.ts): HTTP/1.1 and HTTP/2, proxies, CA and
  *   client certificates. Used unless a TLS setting below needs the other.
  * - node:https (node_tls_transport.ts): HTTP/1.1 only, no proxy, but it can skip certificate
@@ -75,4 +75,39 @@ export function envProxyFor(url: URL, env: (name: string) => string | undefined)
     if (host === domain || host.endsWith(`.${domain}`)) return "";
   }
   return proxy;
+}
+
+/** Returns `pem`, or the text of `file`; an unreadable file is an error naming `tls::<key>`. */
+export async function readPem(
+  key: string,
+  file: string,
+  pem: string,
+): Promise<string | undefined> {
+  if (pem !== "") return pem;
+  if (file === "") return undefined;
+  try {
+    return await Deno.readTextFile(file);
+  } catch (err) {
+    throw new Error(
+      `tls::${key}: cannot read ${JSON.stringify(file)}: ${
+        err instanceof Error ? err.message : err
+      }`,
+      { cause: err },
+    );
+  }
+}
+
+/** Joins `chunks` into one array of at most `limit` bytes. */
+export function concatLimited(chunks: readonly Uint8Array[], limit: number): Uint8Array {
+  let n = 0;
+  for (const c of chunks) n += c.length;
+  const out = new Uint8Array(Math.min(n, limit));
+  let off = 0;
+  for (const c of chunks) {
+    const part = c.subarray(0, out.length - off);
+    out.set(part, off);
+    off += part.length;
+    if (off >= out.length) break;
+  }
+  return out;
 }
