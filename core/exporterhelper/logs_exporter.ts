@@ -23,7 +23,7 @@ import {
   RetryableError,
 } from "../consumer.ts";
 import { logRecordCount, type Logs } from "../pdata/logs.ts";
-import { decodeLogsRequest, encodeLogsRequest } from "../pdata/otlp_proto.ts";
+import { decodeLogsRequest, encodeLogsRequest, logsRequestSize } from "../pdata/otlp_proto.ts";
 import { getStorageClient } from "../storage.ts";
 import { type FlushTrigger, PartitionedBatcher } from "./batcher.ts";
 import type { QueueConfig, RetryConfig } from "./config.ts";
@@ -212,8 +212,10 @@ class HelperExporter implements Exporter {
           cardinalityLimit: 1000,
           evictIdle: true,
           send: (logs, client) => this.#sendBatch(logs, client),
-          onFlush: (trigger: FlushTrigger, size: number) =>
-            this.#settings.logger.debug("Sending batch", { trigger, size }),
+          onFlush: (trigger: FlushTrigger, size: number) => {
+            this.#settings.logger.debug("Sending batch", { trigger, size });
+            this.#metrics.batchSent(size);
+          },
         });
         this.#workers.push(this.#batchReader());
       } else {
@@ -289,6 +291,7 @@ class HelperExporter implements Exporter {
     const client: ClientInfo | undefined = metadata ? { metadata } : undefined;
     const signal = this.#abort.signal;
     let rejected = 0;
+    this.#metrics.inFlight(1);
     try {
       await sendWithRetry(
         async (s) => {
@@ -310,6 +313,8 @@ class HelperExporter implements Exporter {
         { error: errorMessage(err), dropped_items: records },
       );
       throw err;
+    } finally {
+      this.#metrics.inFlight(-1);
     }
     const accepted = Math.max(0, records - rejected);
     this.#metrics.sent(accepted);
@@ -386,6 +391,7 @@ class HelperExporter implements Exporter {
   }
 
   async #sendBatch(logs: Logs, client: ClientInfo | undefined): Promise<void> {
+    if (this.#metrics.wantsBatchBytes) this.#metrics.batchBytes(logsRequestSize(logs));
     this.#inFlight.inc();
     try {
       await this.#deliver(logs, client?.metadata);

@@ -458,3 +458,47 @@ Deno.test("REQUEST_CODEC round-trips logs and client metadata, and refuses garba
   assert.throws(() => REQUEST_CODEC.decode(new Uint8Array([0, 0, 0, 99, 1])));
   assert.throws(() => REQUEST_CODEC.decode(new Uint8Array([0, 0])));
 });
+
+Deno.test("exporter helper: in-flight requests and batch sizes use upstream's metric names", async () => {
+  for (const level of ["normal", "detailed"] as const) {
+    const metrics = new MetricsRegistry(level);
+    const sender = new FakeSender();
+    const gates: (() => void)[] = [];
+    sender.fallback = () => new Promise<void>((r) => gates.push(r));
+    const exp = newLogsExporter(settings(metrics), {
+      retry: fastRetry,
+      queue: queue({
+        batch: {
+          sizer: "items",
+          minSize: 10,
+          maxSize: 10,
+          flushTimeoutMs: 10_000,
+          metadataKeys: [],
+        },
+      }),
+    }, sender);
+    await exp.start(hostWith());
+    const inFlight = () => metrics.value("otelcol_exporter_in_flight_requests", LABELS);
+    assert.equal(inFlight(), 0);
+    const done = exp.consume(logsWithIds(range(0, 25)), {});
+    while (gates.length < 2) await sleep(1); // 10 + 10 go at once, 5 wait for more
+    assert.equal(inFlight(), 2);
+    for (const open of gates.splice(0)) open();
+    const stopped = exp.shutdown(); // flushes the last 5
+    while (gates.length < 1) await sleep(1);
+    gates.shift()!();
+    await stopped;
+    await done;
+    assert.equal(inFlight(), 0);
+    const sizes = metrics.histogramValue("otelcol_exporter_queue_batch_send_size", LABELS);
+    assert.equal(sizes?.count, 3, level);
+    assert.equal(sizes?.sum, 25);
+    const bytes = metrics.histogramValue("otelcol_exporter_queue_batch_send_size_bytes", LABELS);
+    if (level === "normal") assert.equal(bytes, undefined);
+    else {
+      const sent = sender.calls.map((c) => logsRequestSize(logsWithIds(c.ids)));
+      assert.deepEqual(sender.calls.map((c) => c.ids.length), [10, 10, 5]);
+      assert.equal(bytes?.sum, sent[0]! + sent[1]! + sent[2]!);
+    }
+  }
+});
