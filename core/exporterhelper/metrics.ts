@@ -21,8 +21,11 @@ export const EXPORTER_METRICS = {
   batchSendSizeBytes: "otelcol_exporter_queue_batch_send_size_bytes",
 } as const;
 
-/** Upstream's bucket boundaries for `queue_batch_send_size` (sizer units). */
-const BATCH_SIZE_BUCKETS = [
+/**
+ * Upstream's bucket boundaries for batch sizes in records (or sizer units): the exporter's
+ * `queue_batch_send_size` and the batch processor's `batch_send_size` use the same.
+ */
+export const BATCH_SIZE_BUCKETS: readonly number[] = [
   ...[10, 25, 50, 75, 100, 250, 500, 750],
   ...Array.from({ length: 10 }, (_, i) => (i + 1) * 1000),
   ...[20000, 30000, 50000, 100000],

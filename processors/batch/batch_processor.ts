@@ -15,6 +15,7 @@
 import type { CreateSettings, Processor } from "../../core/component.ts";
 import { type ConsumeContext, type LogsConsumer, RetryableError } from "../../core/consumer.ts";
 import { type FlushTrigger, PartitionedBatcher } from "../../core/exporterhelper/batcher.ts";
+import { BATCH_SIZE_BUCKETS } from "../../core/exporterhelper/metrics.ts";
 import type { Logs } from "../../core/pdata/logs.ts";
 import { logsRequestSize } from "../../core/pdata/otlp_proto.ts";
 import type { Counter, Gauge, Histogram } from "../../core/telemetry/metrics.ts";
@@ -28,13 +29,6 @@ export const BATCH_METRICS = {
   sendSize: "otelcol_processor_batch_batch_send_size",
   sendSizeBytes: "otelcol_processor_batch_batch_send_size_bytes",
 } as const;
-
-/** Upstream's bucket boundaries for `batch_send_size` (records). */
-const SEND_SIZE_BUCKETS = [
-  ...[10, 25, 50, 75, 100, 250, 500, 750],
-  ...Array.from({ length: 10 }, (_, i) => (i + 1) * 1000),
-  ...[20000, 30000, 50000, 100000],
-];
 
 /** Upstream's bucket boundaries for `batch_send_size_bytes`: 128 B to 16 MiB, doubling. */
 const SEND_SIZE_BYTES_BUCKETS = Array.from({ length: 18 }, (_, i) => 128 * 2 ** i);
@@ -67,7 +61,7 @@ export class BatchProcessor implements Processor {
     const sendSize: Histogram = settings.metrics.histogram(
       BATCH_METRICS.sendSize,
       "Number of units in the batch",
-      SEND_SIZE_BUCKETS,
+      BATCH_SIZE_BUCKETS,
     );
     // As upstream, the protobuf size of every batch is measured only at the detailed level:
     // it costs a pass over the batch.
