@@ -7,6 +7,7 @@
 
 import type { Factory } from "./core/component.ts";
 import { debugFactory } from "./exporters/debug/mod.ts";
+import { bearerTokenAuthFactory } from "./extensions/bearertokenauth/mod.ts";
 import { fileStorageFactory } from "./extensions/file_storage/mod.ts";
 import { otlpHttpFactory } from "./exporters/otlphttp/mod.ts";
 import { batchFactory } from "./processors/batch/mod.ts";
@@ -17,6 +18,7 @@ export const BUILTIN_FACTORIES: readonly Factory[] = [
   batchFactory,
   debugFactory,
   otlpHttpFactory,
+  bearerTokenAuthFactory,
   fileStorageFactory,
   filelogFactory,
 ];

@@ -31,7 +31,6 @@ export const KNOWN_UNSUPPORTED: Readonly<Record<string, string>> = {
   filter: "not implemented yet",
   transform: "not implemented yet",
   health_check: "not implemented yet",
-  bearertokenauth: "not implemented yet",
   headers_setter: "not implemented yet",
   pprof: "not implemented yet",
   zpages: "not implemented yet",

@@ -214,7 +214,9 @@ export class OtlpHttpSender implements LogsSender {
           },
         );
       }
-      headers = { ...headers, ...extra };
+      headers = { ...headers };
+      // Lower-cased like ours, so "Authorization" replaces a configured "authorization".
+      for (const [k, v] of Object.entries(extra)) headers[k.toLowerCase()] = v;
     }
     // timeout 0 means none, as upstream's http.Client.
     const timeout = this.#cfg.timeoutMs > 0 ? AbortSignal.timeout(this.#cfg.timeoutMs) : undefined;
