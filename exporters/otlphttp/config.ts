@@ -44,7 +44,8 @@ export interface OtlpHttpConfig {
   /** The URL requests go to: `logs_endpoint`, or `endpoint` + `/v1/logs`. */
   logsUrl: string;
   encoding: "proto" | "json";
-  compression: "gzip" | "zstd" | "none";
+  /** `zlib` and `deflate` both send zlib-format (RFC 1950) data, as upstream. */
+  compression: "gzip" | "zstd" | "zlib" | "deflate" | "none";
   /** `compression_params::level`; undefined = upstream's default (gzip 6, zstd 1). */
   compressionLevel: number | undefined;
   headers: Record<string, string>;
@@ -97,7 +98,8 @@ export function defaultOtlpHttpConfig(): OtlpHttpConfig {
   };
 }
 
-const UNSUPPORTED_COMPRESSION = ["snappy", "zlib", "deflate", "lz4", "x-snappy-framed"];
+const UNSUPPORTED_COMPRESSION = ["snappy", "lz4", "x-snappy-framed"];
+const DEFLATE_FAMILY = ["gzip", "zlib", "deflate"];
 
 /** Builds the logs URL from `endpoint` (appending `/v1/logs`) or validates `logs_endpoint`. */
 function checkUrl(r: ConfigReader, key: string, text: string): URL | undefined {
@@ -153,23 +155,25 @@ export function parseOtlpHttpConfig(r: ConfigReader): OtlpHttpConfig {
     if (UNSUPPORTED_COMPRESSION.includes(c)) {
       r.error(
         "compression",
-        `Compression "${c}" is not supported yet: use "gzip", "zstd" or "none"`,
+        `Compression "${c}" is not supported yet: use "gzip", "zstd", "zlib", "deflate" or "none"`,
       );
     } else if (c === "" || c === "none") {
       cfg.compression = "none";
-    } else if (c === "gzip" || c === "zstd") {
+    } else if (c === "gzip" || c === "zstd" || c === "zlib" || c === "deflate") {
       cfg.compression = c;
     } else {
       r.error(
         "compression",
-        `Invalid value ${JSON.stringify(c)}: must be one of "gzip", "zstd", "none"`,
+        `Invalid value ${
+          JSON.stringify(c)
+        }: must be one of "gzip", "zstd", "zlib", "deflate", "none"`,
       );
     }
   }
   const params = r.section("compression_params");
   if (params.has("level")) {
     const level = params.int("level", 0);
-    const ok = cfg.compression === "gzip"
+    const ok = DEFLATE_FAMILY.includes(cfg.compression)
       ? level === -1 || (level >= 1 && level <= 9)
       : cfg.compression === "zstd"
       ? [1, 3, 6, 11].includes(level)
@@ -180,7 +184,7 @@ export function parseOtlpHttpConfig(r: ConfigReader): OtlpHttpConfig {
         cfg.compression === "none"
           ? "Has no effect without compression: remove it or set compression"
           : `Invalid level ${level} for ${cfg.compression}: use ${
-            cfg.compression === "gzip" ? "1 to 9, or -1 (default)" : "1, 3, 6 or 11"
+            cfg.compression === "zstd" ? "1, 3, 6 or 11" : "1 to 9, or -1 (default)"
           }`,
       );
     } else cfg.compressionLevel = level === -1 ? undefined : level;

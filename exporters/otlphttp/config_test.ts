@@ -79,7 +79,7 @@ Deno.test("otlp_http config: encoding, compression, level, headers, timeout, pro
 });
 
 Deno.test("otlp_http config: unsupported compressions and bad levels are errors naming them", () => {
-  for (const c of ["snappy", "zlib", "deflate", "lz4", "x-snappy-framed"]) {
+  for (const c of ["snappy", "lz4", "x-snappy-framed"]) {
     assert.match(
       parse({ endpoint: "http://h", compression: c }).text,
       new RegExp(`Compression "${c}" is not supported yet`),
@@ -101,6 +101,20 @@ Deno.test("otlp_http config: unsupported compressions and bad levels are errors 
     parse({ endpoint: "http://h", compression_params: { level: -1 } }).issues.errors.length,
     0,
   );
+  for (const c of ["zlib", "deflate"]) {
+    const { cfg, text } = parse({
+      endpoint: "http://h",
+      compression: c,
+      compression_params: { level: 1 },
+    });
+    assert.equal(text, "");
+    assert.equal(cfg.compression, c);
+    assert.equal(cfg.compressionLevel, 1);
+    assert.match(
+      parse({ endpoint: "http://h", compression: c, compression_params: { level: 10 } }).text,
+      new RegExp(`Invalid level 10 for ${c}: use 1 to 9, or -1`),
+    );
+  }
 });
 
 Deno.test("otlp_http config: TLS settings Deno cannot honour are errors, never ignored", () => {

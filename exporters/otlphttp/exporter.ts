@@ -59,11 +59,15 @@ export function compress(
   level: number | undefined,
 ): Uint8Array {
   if (kind === "none") return body;
+  const deflateOptions = level === undefined ? {} : { level };
   const out = kind === "gzip"
-    ? zlib.gzipSync(body, level === undefined ? {} : { level })
-    : zlib.zstdCompressSync(body, {
+    ? zlib.gzipSync(body, deflateOptions)
+    : kind === "zstd"
+    ? zlib.zstdCompressSync(body, {
       params: { [zlib.constants.ZSTD_c_compressionLevel]: level ?? ZSTD_DEFAULT_LEVEL },
-    });
+    })
+    // zlib and deflate: zlib-format data (RFC 1950), as upstream's compress/zlib writer.
+    : zlib.deflateSync(body, deflateOptions);
   // A plain view of the Buffer's bytes, without copying them.
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }

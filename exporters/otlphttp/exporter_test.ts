@@ -27,7 +27,7 @@ Deno.test("otlp_http: every body decodes with the independent decoder, in both e
   try {
     let seed = 100;
     for (const encoding of ["proto", "json"]) {
-      for (const compression of ["gzip", "zstd", "none"]) {
+      for (const compression of ["gzip", "zstd", "zlib", "deflate", "none"]) {
         const t = await startExporter({
           endpoint: sink.url,
           encoding,
@@ -458,7 +458,7 @@ Deno.test("statusMessage() reads field 2 of a google.rpc.Status and refuses garb
   assert.equal(statusMessage(new TextEncoder().encode("<html>oops</html>")), undefined);
 });
 
-Deno.test("compress() output inflates back to the input for gzip and zstd, small and large", async () => {
+Deno.test("compress() output inflates back to the input for every compression, small and large", async () => {
   const zlib = await import("node:zlib");
   for (const size of [100, 600_000]) {
     const data = new TextEncoder().encode(
@@ -468,6 +468,11 @@ Deno.test("compress() output inflates back to the input for gzip and zstd, small
     assert.deepEqual(new Uint8Array(zlib.gunzipSync(gz)), data);
     const zs = compress(data, "zstd", 3);
     assert.deepEqual(new Uint8Array(zlib.zstdDecompressSync(zs)), data);
+    for (const kind of ["zlib", "deflate"] as const) {
+      const z = compress(data, kind, undefined);
+      assert.equal(z[0]! & 0x0f, 8, `${kind}: a zlib header (RFC 1950), deflate method`);
+      assert.deepEqual(new Uint8Array(zlib.inflateSync(z)), data);
+    }
     assert.equal(compress(data, "none", undefined), data);
   }
 });

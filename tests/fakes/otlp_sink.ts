@@ -181,6 +181,7 @@ function decompress(encoding: string, body: Uint8Array): Uint8Array {
     case "zstd":
       return new Uint8Array(zlib.zstdDecompressSync(body));
     case "deflate":
+    case "zlib":
       return new Uint8Array(zlib.inflateSync(body));
     default:
       throw new Error(`unsupported Content-Encoding ${encoding}`);
