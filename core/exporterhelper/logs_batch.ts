@@ -136,9 +136,20 @@ export function splitLogs(
       let slOut: ScopeLogs = { scope: sl.scope, schemaUrl: sl.schemaUrl, logRecords: all };
       rlOut.scopeLogs.push(slOut);
       let start = 0;
-      for (let i = 0; i < all.length; i++) {
-        const cost = bytes ? recordSize(all[i]!) : 1;
-        if (!fits(cost)) {
+      let i = 0;
+      while (i < all.length) {
+        // How many of the next records fit (counted at once by items, one by one by bytes),
+        // and what they add.
+        let n: number;
+        let cost: number;
+        if (bytes) {
+          cost = recordSize(all[i]!);
+          n = fits(cost) ? 1 : 0;
+        } else {
+          n = Math.min(all.length - i, records === 0 ? Math.max(1, room - used) : room - used);
+          cost = n;
+        }
+        if (n <= 0) {
           // A scope none of whose records made it into this piece is left out of it.
           if (i === start) rlOut.scopeLogs.pop();
           else slOut.logRecords = all.slice(start, i);
@@ -147,9 +158,11 @@ export function splitLogs(
           used += slCost;
           slOut = { scope: cloneScope(slOut.scope), schemaUrl: sl.schemaUrl, logRecords: all };
           rlOut.scopeLogs.push(slOut);
+          continue;
         }
         used += cost;
-        records++;
+        records += n;
+        i += n;
       }
       if (start > 0) slOut.logRecords = all.slice(start);
     }
