@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import https from "node:https";
+import type { AddressInfo } from "node:net";
 import { isPermanent, RetryableError } from "../../core/consumer.ts";
 import { sampleLogs } from "../../core/pdata/testing.ts";
 import { makeTestCerts, startOtlpSink, type TestCerts } from "../../tests/fakes/otlp_sink.ts";
@@ -12,8 +14,23 @@ function certs(): Promise<TestCerts> {
   return certsPromise;
 }
 
+const LABELS = { exporter: "otlp_http" };
+
 /** Fast retries for a few seconds: a regression fails the test instead of hanging it. */
 const FAST_RETRY = { initial_interval: "5ms", max_interval: "20ms", max_elapsed_time: "5s" };
+
+/** `p`, or a rejection after `ms`: a regression fails the test instead of hanging it. */
+async function within<T>(ms: number, p: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`still waiting after ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /** Fails at the first error instead of retrying. */
 const ONCE = { retry_on_failure: { enabled: false }, sending_queue: { enabled: false } };
@@ -175,4 +192,41 @@ Deno.test("envProxyFor() reads HTTPS_PROXY/HTTP_PROXY and NO_PROXY like Go's net
   const v6 = new URL("https://[::1]:4318/");
   assert.equal(envProxyFor(v6, env({ ...proxy, NO_PROXY: "::1" })), "");
   assert.equal(envProxyFor(v6, env({ ...proxy, NO_PROXY: "[::1]:4318" })), "");
+});
+
+Deno.test("otlp_http: an answer whose body stalls ends at the timeout, on both transports", async () => {
+  // 200 with its body cut short and never finished: the data was accepted, so the exporter
+  // must neither hang nor send it again; it warns that the answer could not be read.
+  const c = await certs();
+  const requests: string[] = [];
+  const server = https.createServer({
+    cert: await Deno.readTextFile(c.serverCertFile),
+    key: await Deno.readTextFile(c.serverKeyFile),
+  }, (req, res) => {
+    requests.push(req.url ?? "");
+    req.resume();
+    req.on("end", () => {
+      res.writeHead(200, { "content-type": "application/x-protobuf", "content-length": "64" });
+      res.write(new Uint8Array(8));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  const endpoint = `https://localhost:${(server.address() as AddressInfo).port}`;
+  try {
+    for (const tls of [{ ca_file: c.caFile }, { insecure_skip_verify: true }]) {
+      const t = await within(
+        10_000,
+        sendOnce({ endpoint, tls, timeout: "200ms", ...ONCE }, sampleLogs(2)),
+      );
+      assert.ok(
+        t.lines.some((l) => l.includes("Could not read the response body of an accepted request")),
+        JSON.stringify(tls),
+      );
+      assert.equal(t.metrics.value("otelcol_exporter_sent_log_records", LABELS), 2);
+    }
+    assert.equal(requests.length, 2, "one request per transport, no resend");
+  } finally {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  }
 });
