@@ -138,44 +138,34 @@ export class Batcher {
     let size = 0;
     while (this.#segments.length > 0) {
       const seg = this.#segments.peek()!;
-      if (size + seg.size <= limit) {
-        this.#segments.shift();
+      let parts: Logs[] = [];
+      if (size + seg.size > limit) {
+        if (size >= limit) break;
+        // Split this piece once, in one pass: its first part fills the batch, the other parts
+        // stay first in line as pieces of their own (cutting one part off at a time would
+        // copy and re-measure the rest again for every batch).
+        parts = splitLogs(seg.logs, limit - size, limit, this.#opts.sizer);
+      }
+      this.#segments.shift();
+      this.#pendingSize -= seg.size;
+      trackers.push(seg.tracker);
+      if (parts.length <= 1) {
+        // It fits whole (the split may find that its size estimate was generous).
         for (const rl of seg.logs.resourceLogs) out.resourceLogs.push(rl);
         size += seg.size;
-        this.#pendingSize -= seg.size;
-        trackers.push(seg.tracker);
         continue;
       }
-      if (size >= limit) break;
-      // Split this piece once, in one pass: its first part fills the batch, the other parts
-      // stay first in line as pieces of their own (cutting one part off at a time would
-      // copy and re-measure the rest again for every batch).
-      const [front, ...rest] = splitLogs(seg.logs, limit - size, limit, this.#opts.sizer);
-      const frontSize = front === undefined ? 0 : sizeOf(this.#opts.sizer, front);
-      if (frontSize === 0 || rest.length === 0) {
-        // Nothing measurable could be cut off, or nothing was: send the piece whole rather
-        // than stall.
-        if (size > 0 && frontSize === 0) break;
-        this.#segments.shift();
-        for (const rl of seg.logs.resourceLogs) out.resourceLogs.push(rl);
-        size += seg.size;
-        this.#pendingSize -= seg.size;
-        trackers.push(seg.tracker);
-        break;
-      }
+      const [front, ...rest] = parts;
       for (const rl of front!.resourceLogs) out.resourceLogs.push(rl);
-      size += frontSize;
-      trackers.push(seg.tracker);
-      const parts: Segment[] = rest.map((logs) => ({
+      size += sizeOf(this.#opts.sizer, front!);
+      const pending: Segment[] = rest.map((logs) => ({
         logs,
         size: sizeOf(this.#opts.sizer, logs),
         tracker: seg.tracker,
       }));
-      this.#segments.shift();
-      this.#segments.unshiftAll(parts);
-      this.#pendingSize -= seg.size;
-      for (const p of parts) this.#pendingSize += p.size;
-      seg.tracker.parts += parts.length; // the other parts stay pending as well
+      this.#segments.unshiftAll(pending);
+      for (const p of pending) this.#pendingSize += p.size;
+      seg.tracker.parts += pending.length; // the other parts stay pending as well
       break;
     }
     return { logs: out, size, trackers };
