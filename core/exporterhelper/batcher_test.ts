@@ -9,6 +9,7 @@ import {
   Batcher,
   type BatcherOptions,
   PartitionedBatcher,
+  type PartitionedBatcherOptions,
   TooManyPartitionsError,
 } from "./batcher.ts";
 import { splitLogs } from "./logs_batch.ts";
@@ -260,9 +261,12 @@ Deno.test("PartitionedBatcher batches per metadata value and passes only those k
   for (const s of sent) assert.deepEqual([...s.client!.metadata!.keys()], ["x-tenant"]);
 });
 
-Deno.test("PartitionedBatcher refuses a partition over metadata_cardinality_limit, permanently", async () => {
-  const { send } = collect();
-  const pb = new PartitionedBatcher({
+/** A partitioned batcher by the `tenant` key, limited to two partitions, sending at once. */
+function byTenant(
+  send: (l: Logs, c?: ClientInfo) => Promise<void>,
+  over: Partial<PartitionedBatcherOptions> = {},
+): PartitionedBatcher {
+  return new PartitionedBatcher({
     sizer: "items",
     minSize: 1,
     maxSize: 0,
@@ -270,13 +274,24 @@ Deno.test("PartitionedBatcher refuses a partition over metadata_cardinality_limi
     metadataKeys: ["tenant"],
     cardinalityLimit: 2,
     send,
+    ...over,
   });
-  const m = (t: string): ClientInfo => ({ metadata: new Map([["tenant", [t]]]) });
-  await pb.add(logsWithIds([1]), m("a"));
-  await pb.add(logsWithIds([2]), m("b"));
-  await pb.add(logsWithIds([3]), m("a"));
+}
+
+/** Client metadata naming one tenant. */
+function tenant(t: string): ClientInfo {
+  return { metadata: new Map([["tenant", [t]]]) };
+}
+
+Deno.test("PartitionedBatcher refuses a partition over metadata_cardinality_limit, permanently", async () => {
+  const { send } = collect();
+  const pb = byTenant(send);
+
+  await pb.add(logsWithIds([1]), tenant("a"));
+  await pb.add(logsWithIds([2]), tenant("b"));
+  await pb.add(logsWithIds([3]), tenant("a"));
   await assert.rejects(
-    pb.add(logsWithIds([4]), m("c")),
+    pb.add(logsWithIds([4]), tenant("c")),
     (e) => e instanceof TooManyPartitionsError && isPermanent(e),
   );
   // Missing metadata is a partition of its own too.
@@ -285,30 +300,12 @@ Deno.test("PartitionedBatcher refuses a partition over metadata_cardinality_limi
 
 Deno.test("PartitionedBatcher with evictIdle forgets idle partitions instead of refusing", async () => {
   const { send } = collect();
-  const pb = new PartitionedBatcher({
-    sizer: "items",
-    minSize: 1,
-    maxSize: 0,
-    timeoutMs: 10,
-    metadataKeys: ["tenant"],
-    cardinalityLimit: 2,
-    evictIdle: true,
-    send,
-  });
-  const m = (t: string): ClientInfo => ({ metadata: new Map([["tenant", [t]]]) });
-  for (let i = 0; i < 50; i++) await pb.add(logsWithIds([i]), m(`tenant-${i}`));
+  const pb = byTenant(send, { evictIdle: true });
+
+  for (let i = 0; i < 50; i++) await pb.add(logsWithIds([i]), tenant(`tenant-${i}`));
   // Two partitions that are both busy still hit the limit.
-  const slow = new PartitionedBatcher({
-    sizer: "items",
-    minSize: 1,
-    maxSize: 0,
-    timeoutMs: 10,
-    metadataKeys: ["tenant"],
-    cardinalityLimit: 2,
-    evictIdle: true,
-    send: () => new Promise(() => {}),
-  });
-  void slow.add(logsWithIds([1]), m("a"));
-  void slow.add(logsWithIds([2]), m("b"));
-  await assert.rejects(slow.add(logsWithIds([3]), m("c")), TooManyPartitionsError);
+  const slow = byTenant(() => new Promise(() => {}), { evictIdle: true });
+  void slow.add(logsWithIds([1]), tenant("a"));
+  void slow.add(logsWithIds([2]), tenant("b"));
+  await assert.rejects(slow.add(logsWithIds([3]), tenant("c")), TooManyPartitionsError);
 });
