@@ -5,32 +5,23 @@
  */
 
 import assert from "node:assert/strict";
-import {
-  ComponentId,
-  type CreateSettings,
-  type Extension,
-  type Host,
-} from "../../core/component.ts";
+import { ComponentId, type CreateSettings } from "../../core/component.ts";
 import { fromPlain } from "../../core/config/node.ts";
 import { ConfigIssues, ConfigReader } from "../../core/config/reader.ts";
 import { idsOf, logsWithIds, range } from "../../core/exporterhelper/_test_logs.ts";
 import { nopLogger } from "../../core/telemetry/logger.ts";
 import { MetricsRegistry } from "../../core/telemetry/metrics.ts";
 import { fileStorageFactory } from "../../extensions/file_storage/mod.ts";
-import { otlpHttpFactory } from "../../exporters/otlphttp/mod.ts";
+import { startExporter } from "../../exporters/otlphttp/_test_helpers.ts";
 import { batchFactory } from "../../processors/batch/mod.ts";
 import { startOtlpSink } from "../fakes/otlp_sink.ts";
 
-function settings(
-  id: string,
-  kind: CreateSettings["kind"],
-  metrics = new MetricsRegistry(),
-): CreateSettings {
+function settings(id: string, kind: CreateSettings["kind"]): CreateSettings {
   return {
     id: ComponentId.parse(id),
     kind,
     logger: nopLogger(),
-    metrics,
+    metrics: new MetricsRegistry(),
     componentLabels: { [kind]: id },
     buildInfo: { command: "otelcol-deno", description: "otelcol-deno", version: "0.1.0" },
   };
@@ -80,27 +71,17 @@ async function produce(
 
 Deno.test("outage: the backend is down for a while and comes back; every record arrives", async () => {
   const sink = await startOtlpSink();
-  const host: Host = {
-    getExtension: () => undefined,
-    reportFatalError: (e) => {
-      throw e;
-    },
-  };
-  const exporter = otlpHttpFactory.create(
-    settings("otlp_http", "exporter"),
-    read(otlpHttpFactory, {
-      endpoint: sink.url,
-      retry_on_failure: FAST_RETRY,
-      sending_queue: { num_consumers: 4 },
-    }),
-  );
+  const { exporter } = await startExporter({
+    endpoint: sink.url,
+    retry_on_failure: FAST_RETRY,
+    sending_queue: { num_consumers: 4 },
+  });
   const batch = batchFactory.create(
     settings("batch", "processor"),
     read(batchFactory, { send_batch_size: 200, timeout: "20ms" }),
     exporter,
   );
-  await exporter.start(host);
-  await batch.start(host);
+  await batch.start({ getExtension: () => undefined, reportFatalError: (e) => assert.fail(e) });
   await sink.stop();
   const total = 5000;
   const done = produce((ids) => batch.consume(logsWithIds(ids), {}), total, 25, 6);
@@ -125,24 +106,12 @@ Deno.test("outage with a persistent queue: acknowledged while down, delivered af
     settings("file_storage", "extension"),
     read(fileStorageFactory, { directory: dir }),
   );
-  const extensions: Record<string, Extension> = { file_storage: storage };
-  const host: Host = {
-    getExtension: (id) => extensions[id],
-    reportFatalError: (e) => {
-      throw e;
-    },
-  };
-  await storage.start(host);
-  const metrics = new MetricsRegistry();
-  const exporter = otlpHttpFactory.create(
-    settings("otlp_http", "exporter", metrics),
-    read(otlpHttpFactory, {
-      endpoint: sink.url,
-      retry_on_failure: FAST_RETRY,
-      sending_queue: { storage: "file_storage", num_consumers: 2 },
-    }),
-  );
-  await exporter.start(host);
+  await storage.start({ getExtension: () => undefined, reportFatalError: (e) => assert.fail(e) });
+  const { exporter, metrics } = await startExporter({
+    endpoint: sink.url,
+    retry_on_failure: FAST_RETRY,
+    sending_queue: { storage: "file_storage", num_consumers: 2 },
+  }, { file_storage: storage });
   await sink.stop();
   for (let i = 0; i < 40; i++) await exporter.consume(logsWithIds(range(i * 10, i * 10 + 10)), {});
   const queued = metrics.value("otelcol_exporter_queue_size", {
@@ -166,22 +135,11 @@ Deno.test("outage with a persistent queue: acknowledged while down, delivered af
 Deno.test("a permanent error does not block the records queued behind it", async () => {
   const sink = await startOtlpSink();
   sink.script({ kind: "status", status: 400, message: "bad record" });
-  const host: Host = {
-    getExtension: () => undefined,
-    reportFatalError: (e) => {
-      throw e;
-    },
-  };
-  const metrics = new MetricsRegistry();
-  const exporter = otlpHttpFactory.create(
-    settings("otlp_http", "exporter", metrics),
-    read(otlpHttpFactory, {
-      endpoint: sink.url,
-      retry_on_failure: FAST_RETRY,
-      sending_queue: { num_consumers: 1, wait_for_result: false },
-    }),
-  );
-  await exporter.start(host);
+  const { exporter, metrics } = await startExporter({
+    endpoint: sink.url,
+    retry_on_failure: FAST_RETRY,
+    sending_queue: { num_consumers: 1, wait_for_result: false },
+  });
   for (let i = 0; i < 10; i++) await exporter.consume(logsWithIds([i]), {});
   await sink.waitFor(9);
   await exporter.shutdown();
