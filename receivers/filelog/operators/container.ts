@@ -125,15 +125,7 @@ class ContainerParser extends Operator {
     const streamName = typeof stream === "string" ? stream : "";
     if (streamName !== "") e.attributes["log.iostream"] = streamName;
     // json-file splits lines longer than 16 KiB into pieces without the trailing newline.
-    const key = `${e.src?.fileId ?? e.attributes[PATH_FIELD]}\u0000${streamName}`;
-    const pending = this.#pending.get(key);
-    const isLast = log.endsWith("\n");
-    if (pending === undefined && isLast) {
-      setField(e, BODY, log);
-      this.emit(e);
-      return undefined;
-    }
-    this.#add(key, pending, e, log, isLast);
+    this.#piece(e, streamName, log, log.endsWith("\n"));
     return undefined;
   }
 
@@ -159,16 +151,23 @@ class ContainerParser extends Operator {
     const attrs = e.attributes;
     attrs["log.iostream"] = stream;
     attrs["logtag"] = tag;
-    const key = `${e.src?.fileId ?? attrs[PATH_FIELD]}\u0000${stream}`;
+    this.#piece(e, stream, log, tag.length === 0 || tag[0] !== "P");
+    return undefined;
+  }
+
+  /**
+   * Handles one piece of a line of `stream`: a whole line goes out at once, the pieces of a
+   * split one are joined per file and stream until the last arrives.
+   */
+  #piece(e: Entry, stream: string, log: string, isLast: boolean): void {
+    const key = `${e.src?.fileId ?? e.attributes[PATH_FIELD]}\u0000${stream}`;
     const pending = this.#pending.get(key);
-    const isLast = tag.length === 0 || tag[0] !== "P";
     if (pending === undefined && isLast) {
       setField(e, BODY, log);
       this.emit(e);
-      return undefined;
+      return;
     }
     this.#add(key, pending, e, log, isLast);
-    return undefined;
   }
 
   #add(key: string, pending: Pending | undefined, e: Entry, log: string, isLast: boolean): void {
