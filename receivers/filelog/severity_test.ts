@@ -1,30 +1,21 @@
 import assert from "node:assert/strict";
-import { nopLogger } from "../../core/telemetry/logger.ts";
-import { type Entry, newEntry, type Value } from "./entry.ts";
-import { Pipeline } from "./operators/registry.ts";
-import { mustParse, parse } from "./test_helpers.ts";
+import { newEntry, type Value } from "./entry.ts";
+import { parse, testPipeline } from "./test_helpers.ts";
 
 /** Maps each value with a severity_parser on attributes.s; returns [number, text] pairs. */
 function severities(
   sev: Record<string, unknown>,
   values: Value[],
 ): { got: Array<[number, string]>; errors: number } {
-  const cfg = mustParse({
-    include: ["/x"],
-    operators: [{ type: "severity_parser", parse_from: "attributes.s", ...sev }],
-  });
-  const out: Entry[] = [];
-  let errors = 0;
-  const p = new Pipeline(cfg.operators, {
-    logger: nopLogger(),
-    countError: () => errors++,
-  }, (e) => out.push(e));
+  const { p, out, errors } = testPipeline([
+    { type: "severity_parser", parse_from: "attributes.s", ...sev },
+  ]);
   for (const v of values) {
     const e = newEntry("x", 1n);
     e.attributes.s = v;
     p.process(e);
   }
-  return { got: out.map((e) => [e.severity, e.severityText]), errors };
+  return { got: out.map((e) => [e.severity, e.severityText]), errors: errors.length };
 }
 
 Deno.test("the default severity preset has upstream's aliases: warning*, err*, and the numbers 1-24", () => {

@@ -1,8 +1,6 @@
 import assert from "node:assert/strict";
-import { nopLogger } from "../../core/telemetry/logger.ts";
-import { type Entry, newEntry } from "./entry.ts";
-import { Pipeline } from "./operators/registry.ts";
-import { mustParse } from "./test_helpers.ts";
+import { newEntry } from "./entry.ts";
+import { testPipeline } from "./test_helpers.ts";
 import { compileLayout } from "./timeparse.ts";
 
 const ns = (iso: string): bigint => BigInt(Date.parse(iso)) * 1_000_000n;
@@ -50,20 +48,13 @@ Deno.test("layouts with a year ignore the clock", () => {
 });
 
 Deno.test("time_parser with a year-less layout stamps a time of this year or the last (never 1970)", () => {
-  const cfg = mustParse({
-    include: ["/x"],
-    operators: [{
-      type: "time_parser",
-      parse_from: "body",
-      layout_type: "gotime",
-      layout: "Jan _2 15:04:05",
-      location: "UTC",
-    }],
-  });
-  const out: Entry[] = [];
-  const p = new Pipeline(cfg.operators, { logger: nopLogger(), countError: () => {} }, (e) => {
-    out.push(e);
-  });
+  const { p, out } = testPipeline([{
+    type: "time_parser",
+    parse_from: "body",
+    layout_type: "gotime",
+    layout: "Jan _2 15:04:05",
+    location: "UTC",
+  }]);
   const before = BigInt(Date.now()) * 1_000_000n;
   p.process(newEntry("Jan  1 00:00:00", 1n));
   const t = out[0]!.timestamp;

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { newEntry, type Value } from "../entry.ts";
-import { mustParse } from "../test_helpers.ts";
-import { nopLogger } from "../../../core/telemetry/logger.ts";
+import { testPipeline } from "../test_helpers.ts";
 import type { Entry } from "../entry.ts";
 import { Pipeline } from "./registry.ts";
 
@@ -13,21 +12,14 @@ function run(
   lines: string[],
   path = PATH,
 ): { out: Entry[]; errors: number; p: Pipeline } {
-  const cfg = mustParse({ include: ["/x"], operators: [op] });
-  const out: Entry[] = [];
-  let errors = 0;
-  const p = new Pipeline(
-    cfg.operators,
-    { logger: nopLogger(), countError: () => errors++ },
-    (e) => out.push(e),
-  );
+  const { p, out, errors } = testPipeline([op]);
   lines.forEach((l, i) => {
     const e = newEntry(l, 1n);
     e.attributes["log.file.path"] = path;
     e.src = { fileId: 7, start: i * 100, recordNum: i };
     p.process(e);
   });
-  return { out, errors, p };
+  return { out, errors: errors.length, p };
 }
 
 Deno.test("container parses containerd lines with exact nanosecond time and k8s resource", () => {

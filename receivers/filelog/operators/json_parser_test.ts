@@ -1,20 +1,12 @@
 import assert from "node:assert/strict";
-import { nopLogger } from "../../../core/telemetry/logger.ts";
 import { toAnyValue } from "../convert.ts";
 import { type Entry, newEntry } from "../entry.ts";
-import { mustParse } from "../test_helpers.ts";
-import { Pipeline } from "./registry.ts";
+import { testPipeline } from "../test_helpers.ts";
 
 function parse(op: Record<string, unknown>, line: string): { out: Entry[]; errors: number } {
-  const cfg = mustParse({ include: ["/x"], operators: [{ type: "json_parser", ...op }] });
-  const out: Entry[] = [];
-  let errors = 0;
-  const p = new Pipeline(cfg.operators, {
-    logger: nopLogger(),
-    countError: () => errors++,
-  }, (e) => out.push(e));
+  const { p, out, errors } = testPipeline([{ type: "json_parser", ...op }]);
   p.process(newEntry(line, 1n));
-  return { out, errors };
+  return { out, errors: errors.length };
 }
 
 const LINE =

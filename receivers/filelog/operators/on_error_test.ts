@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
 import { createLogger } from "../../../core/telemetry/logger.ts";
 import { type Entry, newEntry } from "../entry.ts";
-import { mustParse } from "../test_helpers.ts";
+import { testPipeline } from "../test_helpers.ts";
 import { SinkError } from "./operator.ts";
-import { Pipeline } from "./registry.ts";
 
 /** Runs JSON lines through `ops`; collects output, counted errors and logged lines. */
 function run(
@@ -11,18 +10,9 @@ function run(
   lines: string[],
   sink?: (e: Entry) => void,
 ): { out: Entry[]; errors: string[]; logs: string[] } {
-  const cfg = mustParse({ include: ["/x"], operators: ops });
-  const out: Entry[] = [];
-  const errors: string[] = [];
   const logs: string[] = [];
-  const p = new Pipeline(
-    cfg.operators,
-    {
-      logger: createLogger({ level: "debug", sink: (l) => logs.push(l) }),
-      countError: (id) => errors.push(id),
-    },
-    sink ?? ((e) => out.push(e)),
-  );
+  const logger = createLogger({ level: "debug", sink: (l) => logs.push(l) });
+  const { p, out, errors } = testPipeline(ops, { logger, sink });
   for (const l of lines) p.process(newEntry(l, 1n));
   return { out, errors, logs };
 }

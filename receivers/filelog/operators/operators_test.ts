@@ -1,28 +1,19 @@
 import assert from "node:assert/strict";
-import { nopLogger } from "../../../core/telemetry/logger.ts";
 import { type Entry, newEntry, type Value } from "../entry.ts";
-import { mustParse } from "../test_helpers.ts";
-import { Pipeline } from "./registry.ts";
+import { testPipeline } from "../test_helpers.ts";
 
 function run(
   ops: Array<Record<string, unknown>>,
   bodies: Value[],
 ): { out: Entry[]; errors: number } {
-  const cfg = mustParse({ include: ["/x"], operators: ops });
-  const out: Entry[] = [];
-  let errors = 0;
-  const p = new Pipeline(
-    cfg.operators,
-    { logger: nopLogger(), countError: () => errors++ },
-    (e) => out.push(e),
-  );
+  const { p, out, errors } = testPipeline(ops);
   for (const b of bodies) {
     const e = newEntry(b, 1n);
     e.attributes["log.file.path"] = "/var/log/app.log";
     p.process(e);
   }
   p.flushAll();
-  return { out, errors };
+  return { out, errors: errors.length };
 }
 
 Deno.test("json_parser parses into attributes, with timestamp and severity blocks", () => {
