@@ -40,3 +40,38 @@ export function getClientAuthenticator(host: Host, id: string): ClientAuthentica
   }
   return ext;
 }
+
+/** Request headers as a server sees them: keys lower-cased, every value kept. */
+export type RequestHeaders = ReadonlyMap<string, readonly string[]>;
+
+/** An extension that authenticates incoming requests (HTTP and gRPC receivers). */
+export interface ServerAuthenticator extends Extension {
+  /**
+   * Checks one request by its headers (gRPC metadata for gRPC). Resolves to the identity it
+   * established (subject, claims), which travels as `ClientInfo.auth`; rejects to refuse the
+   * request (HTTP 401, gRPC `Unauthenticated`), with a message safe to show the client.
+   */
+  authenticate(headers: RequestHeaders): Promise<Readonly<Record<string, unknown>>>;
+}
+
+/** True when `ext` can authenticate incoming requests. */
+export function isServerAuthenticator(ext: Extension | undefined): ext is ServerAuthenticator {
+  return ext !== undefined &&
+    typeof (ext as Partial<ServerAuthenticator>).authenticate === "function";
+}
+
+/** Finds the server authenticator `id` on the host; throws an error naming it when unusable. */
+export function getServerAuthenticator(host: Host, id: string): ServerAuthenticator {
+  const ext = host.getExtension(id);
+  if (ext === undefined) {
+    throw new Error(
+      `Authenticator "${id}" is not running: define it under "extensions" and list it in "service::extensions"`,
+    );
+  }
+  if (!isServerAuthenticator(ext)) {
+    throw new Error(
+      `Extension "${id}" cannot authenticate incoming requests (it is not a server authenticator)`,
+    );
+  }
+  return ext;
+}
