@@ -1,7 +1,8 @@
 /**
- * Client authentication for exporters: an extension (e.g. `bearertokenauth`,
- * `headers_setter`) that gives the headers to put on each outgoing request. An exporter
- * finds it on the host by the id in its `auth::authenticator` at start.
+ * Authentication extensions. Client side, for exporters: an extension (e.g. `bearertokenauth`,
+ * `headers_setter`) that gives the headers to put on each outgoing request. Server side, for
+ * receivers: an extension that checks each incoming request's headers. Components find them on
+ * the host by the id in their `auth::authenticator` at start.
  *
  * @module
  */
