@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Regenerates core/pdata/gen/ from ../shared/otlp-proto with protoc + protoc-gen-es.
+# Regenerates core/pdata/gen/ from the vendored third_party/opentelemetry-proto with protoc +
+# protoc-gen-es.
 # The output is committed; run this only when the .proto files change.
 # Needs: protoc (Debian: protobuf-compiler) and npm.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-proto=${OTLP_PROTO_DIR:-$here/../../../shared/otlp-proto}
+proto=${OTLP_PROTO_DIR:-$here/../../third_party/opentelemetry-proto}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 (cd "$work" && npm init -y >/dev/null && npm install --silent @bufbuild/protoc-gen-es@2.17.0)

@@ -21,7 +21,14 @@ import {
   MAX_ANY_VALUE_DEPTH,
   OtlpDecodeError,
 } from "./otlp_proto.ts";
-import { fromGenerated, Prng, randomLogs, sampleLogs, toGenerated } from "./testing.ts";
+import {
+  fromGenerated,
+  OTLP_PROTO_DIR,
+  Prng,
+  randomLogs,
+  sampleLogs,
+  toGenerated,
+} from "./testing.ts";
 
 function batch(records: LogRecord[], resourceAttrs = newResource().attributes): Logs {
   return {
@@ -572,12 +579,16 @@ Deno.test("decodeLogsResponse() skips unknown fields and rejects malformed input
 
 // ---- protoc, an independent C++ implementation ----
 
-const protoInclude = new URL("../../../shared/otlp-proto", import.meta.url).pathname;
 const REQUEST_TYPE = "opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest";
 
 async function protoc(args: string[], input: Uint8Array): Promise<Uint8Array> {
   const child = new Deno.Command("protoc", {
-    args: [...args, "-I", protoInclude, "opentelemetry/proto/collector/logs/v1/logs_service.proto"],
+    args: [
+      ...args,
+      "-I",
+      OTLP_PROTO_DIR,
+      "opentelemetry/proto/collector/logs/v1/logs_service.proto",
+    ],
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",

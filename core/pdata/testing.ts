@@ -19,6 +19,13 @@ import type {
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { AnyValue, KeyValue, LogRecord, Logs, ResourceLogs, ScopeLogs } from "./logs.ts";
 
+/**
+ * The vendored OTLP `.proto` files (upstream's tag is in their README): the include path for
+ * `protoc --decode`/`--encode`, the independent check of the wire format.
+ */
+export const OTLP_PROTO_DIR: string =
+  new URL("../../third_party/opentelemetry-proto", import.meta.url).pathname;
+
 /** A small, fast, seeded PRNG (mulberry32) so failures reproduce from the seed. */
 export class Prng {
   #state: number;

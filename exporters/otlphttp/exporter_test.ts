@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { isPermanent, RetryableError } from "../../core/consumer.ts";
 import type { ClientAuthenticator } from "../../core/auth.ts";
 import { cloneLogs, logRecordCount } from "../../core/pdata/logs.ts";
-import { randomLogs, sampleLogs } from "../../core/pdata/testing.ts";
+import { OTLP_PROTO_DIR, randomLogs, sampleLogs } from "../../core/pdata/testing.ts";
 import {
   encodeStatus,
   makeTestCerts,
@@ -87,7 +87,6 @@ Deno.test({
   ignore: !HAVE_PROTOC && Deno.env.get("REQUIRE_PROTOC") !== "1",
   fn: async () => {
     assert.ok(HAVE_PROTOC, "protoc is required (REQUIRE_PROTOC=1) but not installed");
-    const protoDir = new URL("../../../shared/otlp-proto", import.meta.url).pathname;
     const sink = await startOtlpSink();
     let body: Uint8Array;
     try {
@@ -107,7 +106,7 @@ Deno.test({
         "--decode",
         "opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest",
         "-I",
-        protoDir,
+        OTLP_PROTO_DIR,
         "opentelemetry/proto/collector/logs/v1/logs_service.proto",
       ],
       stdin: "piped",

@@ -4,7 +4,7 @@
  * (200, partial success, any error status with a google.rpc.Status body and `Retry-After`,
  * slow answers, reset connections), and records every request: headers, raw and
  * decompressed body, and the logs decoded with the **independent** decoder (the generated
- * @bufbuild code from ../shared/otlp-proto), never with the project's own codec.
+ * @bufbuild code from the vendored third_party/opentelemetry-proto), never with the project's own codec.
  *
  * Built on node:http(s) because Deno.serve cannot require client certificates nor reset a
  * connection.
