@@ -61,6 +61,19 @@ export class RetryableError extends Error {
   }
 }
 
+/**
+ * A retryable refusal because a limit or quota is reached: the otlp receiver answers HTTP 429
+ * / gRPC `ResourceExhausted` (plain retryable errors give 503 / `Unavailable`), as upstream
+ * does for a `ResourceExhausted` status.
+ */
+export class ResourceExhaustedError extends RetryableError {
+  /** Builds the error; `retryAfterMs` becomes the answer's `Retry-After`. */
+  constructor(message: string, options?: ErrorOptions & { retryAfterMs?: number }) {
+    super(message, options);
+    this.name = "ResourceExhaustedError";
+  }
+}
+
 /** Returns true when `err` (or an error in its cause chain) is permanent. */
 export function isPermanent(err: unknown): boolean {
   for (let e: unknown = err, depth = 0; e instanceof Error && depth < 10; depth++) {
