@@ -203,17 +203,6 @@ export class Batcher {
     this.#flush(1, "shutdown");
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
   }
-
-  /** Drops what is pending (its promises reject with `reason`); stops the timer. */
-  discard(reason: unknown): void {
-    this.#clearTimer();
-    for (const seg of this.#segments.takeAll()) {
-      if (seg.tracker.error === undefined) seg.tracker.error = reason;
-      seg.tracker.parts--;
-      settle(seg.tracker);
-    }
-    this.#pendingSize = 0;
-  }
 }
 
 /** Options of a {@linkcode PartitionedBatcher}. */

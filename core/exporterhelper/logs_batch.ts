@@ -25,11 +25,6 @@ export function sizeOf(sizer: SizerType, logs: Logs): number {
   return logsRequestSize(logs);
 }
 
-/** Moves every resource of `from` to the end of `into` (no copy; `from` must not be reused). */
-export function appendLogs(into: Logs, from: Logs): void {
-  for (const rl of from.resourceLogs) into.resourceLogs.push(rl);
-}
-
 // Length prefixes of the resource and scope envelopes grow with their content (varints of
 // up to 5 bytes); these margins keep byte estimates on the safe side.
 const RESOURCE_SLACK = 4;

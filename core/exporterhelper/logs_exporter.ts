@@ -14,6 +14,7 @@
  * @module
  */
 
+import { settledWithin } from "../async.ts";
 import type { CreateSettings, Exporter, Host } from "../component.ts";
 import {
   type ClientInfo,
@@ -415,13 +416,8 @@ class HelperExporter implements Exporter {
     const queue = this.#queue;
     if (queue !== undefined) {
       queue.close();
-      const drained = Promise.all(this.#workers).then(() => true);
       const ms = this.#opts.drainTimeoutMs ?? 15_000;
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const timedOut = new Promise<boolean>((r) => timer = setTimeout(() => r(false), ms));
-      const ok = await Promise.race([drained, timedOut]);
-      clearTimeout(timer);
-      if (!ok) {
+      if (!await settledWithin(Promise.all(this.#workers), ms)) {
         this.#settings.logger.warn("Sending queue not drained in time, stopping", {
           pending_requests: queue.length,
           persistent: this.#opts.queue.storage !== undefined,

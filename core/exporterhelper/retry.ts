@@ -7,7 +7,8 @@
  * @module
  */
 
-import { isPermanent, PermanentError, RetryableError } from "../consumer.ts";
+import { abortableSleep, Backoff } from "../async.ts";
+import { isPermanent, RetryableError } from "../consumer.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import type { RetryConfig } from "./config.ts";
 
@@ -40,53 +41,11 @@ export interface RetryDeps {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
-/** Sleeps `ms`, waking early (with a rejection) when `signal` aborts. */
-export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    function onAbort(): void {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    }
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
-
 const REAL_DEPS: RetryDeps = { now: Date.now, random: Math.random, sleep: abortableSleep };
 
 /** Returns the error's message, or its text when it is not an Error. */
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
-}
-
-/**
- * The successive waits of one request's backoff: `initial_interval` grown by `multiplier`
- * up to `max_interval`, each randomised by `± randomization_factor`.
- */
-export class Backoff {
-  #interval: number;
-  readonly #cfg: RetryConfig;
-  readonly #random: () => number;
-
-  /** Starts a backoff sequence. */
-  constructor(cfg: RetryConfig, random: () => number = Math.random) {
-    this.#cfg = cfg;
-    this.#interval = cfg.initialIntervalMs;
-    this.#random = random;
-  }
-
-  /** The next wait in milliseconds. */
-  next(): number {
-    const base = this.#interval;
-    const delta = this.#cfg.randomizationFactor * base;
-    const wait = base - delta + this.#random() * (2 * delta);
-    this.#interval = Math.min(base * this.#cfg.multiplier, this.#cfg.maxIntervalMs);
-    return Math.max(0, wait);
-  }
 }
 
 /** Options for {@linkcode sendWithRetry}. */
@@ -159,10 +118,4 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
   const date = Date.parse(text);
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, date - now);
-}
-
-/** Marks `err` as permanent unless it already is. */
-export function asPermanent(err: unknown): Error {
-  if (isPermanent(err)) return err as Error;
-  return new PermanentError(errorMessage(err), { cause: err });
 }

@@ -2,8 +2,6 @@ import assert from "node:assert/strict";
 import { PermanentError, RetryableError } from "../consumer.ts";
 import { defaultRetryConfig, type RetryConfig } from "./config.ts";
 import {
-  abortableSleep,
-  Backoff,
   parseRetryAfter,
   RetriesExhaustedError,
   RetryAbortedError,
@@ -31,18 +29,6 @@ function fakeClock(random = 0.5): RetryDeps & { waits: number[]; t: number } {
 const cfg = (over: Partial<RetryConfig> = {}): RetryConfig => ({
   ...defaultRetryConfig(),
   ...over,
-});
-
-Deno.test("Backoff grows by the multiplier up to max_interval, jittered by the factor", () => {
-  const mid = new Backoff(cfg(), () => 0.5);
-  assert.deepEqual(
-    Array.from({ length: 8 }, () => mid.next()),
-    [5000, 7500, 11250, 16875, 25312.5, 30000, 30000, 30000],
-  );
-  const low = new Backoff(cfg(), () => 0);
-  assert.equal(low.next(), 2500); // 5s * (1 - 0.5)
-  const high = new Backoff(cfg(), () => 0.999999);
-  assert.ok(Math.abs(high.next() - 7500) < 0.01); // 5s * (1 + 0.5)
 });
 
 Deno.test("sendWithRetry() retries retryable errors until success", async () => {
@@ -183,13 +169,6 @@ Deno.test("sendWithRetry() stops waiting when aborted (shutdown) and says so", a
     (e) => e instanceof RetryAbortedError && /interrupted by shutdown/.test(e.message),
   );
   assert.equal(calls, 1);
-});
-
-Deno.test("abortableSleep() resolves after the time and rejects at once when already aborted", async () => {
-  const t0 = performance.now();
-  await abortableSleep(15);
-  assert.ok(performance.now() - t0 >= 14);
-  await assert.rejects(abortableSleep(1000, AbortSignal.abort(new Error("gone"))), /gone/);
 });
 
 Deno.test("parseRetryAfter() reads seconds and HTTP dates, ignores garbage", () => {

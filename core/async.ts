@@ -1,0 +1,104 @@
+/**
+ * Small promise helpers every component shares: a sleep that an abort ends early, a race of a
+ * promise against a timeout, a wait that gives up when a signal aborts, and the exponential
+ * backoff used by every retry loop (exporterhelper's `retry_on_failure`, filelog's
+ * `retry_on_failure`).
+ *
+ * @module
+ */
+
+/** Sleeps `ms`, waking early (with a rejection carrying the reason) when `signal` aborts. */
+export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    function onAbort(): void {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    }
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/**
+ * Waits for `p` at most `ms`: resolves true when `p` settled in time (whatever its outcome;
+ * a rejection is not reported), false when the time ran out. The timer never outlives the call.
+ */
+export async function settledWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<false>((resolve) => timer = setTimeout(() => resolve(false), ms));
+  try {
+    return await Promise.race([p.then(() => true, () => true), timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Resolves true when `p` resolves, false when `signal` aborts first; rejects as `p` does. */
+export function untilAborted(p: Promise<unknown>, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => resolve(false);
+    signal.addEventListener("abort", onAbort, { once: true });
+    p.then(
+      () => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(true);
+      },
+      (err) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(err);
+      },
+    );
+  });
+}
+
+/** Settings of a {@linkcode Backoff}; durations in milliseconds. */
+export interface BackoffConfig {
+  initialIntervalMs: number;
+  maxIntervalMs: number;
+  /** Growth per step. @default 1.5 */
+  multiplier?: number;
+  /** Jitter: each wait is `interval * (1 ± factor)`. @default 0 */
+  randomizationFactor?: number;
+}
+
+/**
+ * The successive waits of one retry sequence: `initialIntervalMs` grown by `multiplier` up
+ * to `maxIntervalMs`, each randomised by `± randomizationFactor`.
+ */
+export class Backoff {
+  #interval: number;
+  readonly #initial: number;
+  readonly #max: number;
+  readonly #multiplier: number;
+  readonly #factor: number;
+  readonly #random: () => number;
+
+  /** Starts a backoff sequence. */
+  constructor(cfg: BackoffConfig, random: () => number = Math.random) {
+    this.#initial = cfg.initialIntervalMs;
+    this.#interval = cfg.initialIntervalMs;
+    this.#max = cfg.maxIntervalMs;
+    this.#multiplier = cfg.multiplier ?? 1.5;
+    this.#factor = cfg.randomizationFactor ?? 0;
+    this.#random = random;
+  }
+
+  /** The next wait in milliseconds. */
+  next(): number {
+    const base = this.#interval;
+    const delta = this.#factor * base;
+    const wait = delta === 0 ? base : base - delta + this.#random() * (2 * delta);
+    this.#interval = Math.min(base * this.#multiplier, this.#max);
+    return Math.max(0, wait);
+  }
+
+  /** Starts over at the initial interval (after a success). */
+  reset(): void {
+    this.#interval = this.#initial;
+  }
+}
