@@ -25,7 +25,7 @@ import type { Logger } from "../telemetry/logger.ts";
 import type { MetricsRegistry } from "../telemetry/metrics.ts";
 import type { CollectorConfig, ComponentConfig } from "./config.ts";
 import { fanout } from "./fanout.ts";
-import { observeProcessorItems, observeReceiver } from "./observe.ts";
+import { observeProcessorItems } from "./observe.ts";
 
 /** A created component with what identifies it in messages. */
 export interface GraphNode {
@@ -118,12 +118,12 @@ export class Graph {
       const c = config.receivers.get(idText)!;
       const targets = config.pipelines.filter((p) => p.receivers.includes(idText))
         .map((p) => heads.get(p.id)!);
-      const next = observeReceiver(
+      // Receivers count what they hand on themselves, through core/receiverhelper.
+      const component = (c.factory as ReceiverFactory).create(
+        this.#settings(c),
+        c.config,
         fanout(targets),
-        options.metrics,
-        componentLabels("receiver", idText),
       );
-      const component = (c.factory as ReceiverFactory).create(this.#settings(c), c.config, next);
       receivers.push({ kind: "receiver", id: c.id, component });
     }
 

@@ -72,7 +72,10 @@ Deno.test("two receivers, two pipelines, two exporters: every record once at eac
     "right branch unchanged by left's processor",
   );
   assert.equal(
-    collector.metrics.value("otelcol_receiver_accepted_log_records", { receiver: "testgen/a" }),
+    collector.metrics.value("otelcol_receiver_accepted_log_records", {
+      receiver: "testgen/a",
+      transport: "",
+    }),
     100,
   );
   assert.equal(

@@ -37,8 +37,14 @@ Deno.test("own metrics are served as Prometheus text with upstream's names", asy
       text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       await new Promise((r) => setTimeout(r, 10));
     }
-    assert.match(text, /otelcol_receiver_accepted_log_records_total\{receiver="testgen"\} 10/);
-    assert.match(text, /otelcol_receiver_refused_log_records_total\{receiver="testgen"\} 0/);
+    assert.match(
+      text,
+      /otelcol_receiver_accepted_log_records_total\{receiver="testgen",transport=""\} 10/,
+    );
+    assert.match(
+      text,
+      /otelcol_receiver_refused_log_records_total\{receiver="testgen",transport=""\} 0/,
+    );
     assert.match(text, /otelcol_process_uptime /);
     const notFound = await fetch(`http://127.0.0.1:${port}/other`);
     assert.equal(notFound.status, 404);

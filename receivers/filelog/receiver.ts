@@ -11,6 +11,7 @@ import type { CreateSettings, Host, Receiver } from "../../core/component.ts";
 import { isPermanent, type LogsConsumer, RetryableError } from "../../core/consumer.ts";
 import { cloneLogs, type Logs } from "../../core/pdata/logs.ts";
 import { getStorageClient, type StorageClient } from "../../core/storage.ts";
+import { ObsReport } from "../../core/receiverhelper/mod.ts";
 import type { Counter, Gauge } from "../../core/telemetry/metrics.ts";
 import { decodeCheckpoint, encodeCheckpoint, encodeFile, KNOWN_FILES_KEY } from "./checkpoint.ts";
 import type { FilelogConfig } from "./config.ts";
@@ -63,8 +64,6 @@ export class FilelogReceiver implements Receiver {
   #lastCount = -1;
   #started = false;
   #polling: Promise<void> = Promise.resolve();
-  readonly #accepted: Counter;
-  readonly #refused: Counter;
   readonly #openFiles: Gauge;
   readonly #ownCounters: Record<string, Counter>;
   #reportedStats = { invalidEncoding: 0, cutTokens: 0, unreadable: 0 };
@@ -84,16 +83,9 @@ export class FilelogReceiver implements Receiver {
     this.#graceMs = options.shutdownGraceMs ?? SHUTDOWN_GRACE_MS;
     this.#settings = settings;
     this.#cfg = cfg;
-    this.#next = next;
+    // The receiver helper counts accepted/refused records around every hand-over.
+    this.#next = new ObsReport(settings, "").wrap(next);
     const m = settings.metrics;
-    this.#accepted = m.counter(
-      "otelcol_receiver_accepted_log_records",
-      "Number of log records successfully pushed into the pipeline.",
-    );
-    this.#refused = m.counter(
-      "otelcol_receiver_refused_log_records",
-      "Number of log records that could not be pushed into the pipeline.",
-    );
     this.#openFiles = m.gauge("otelcol_fileconsumer_open_files", "Number of open files");
     const opErrors = m.counter(
       "otelcol_filelog_operator_errors",
@@ -288,7 +280,6 @@ export class FilelogReceiver implements Receiver {
   /** Delivers one batch, retrying retryable errors with backoff; false when abandoned. */
   async #deliver(logs: Logs, count: number): Promise<boolean> {
     const retry = this.#cfg.retryOnFailure;
-    const labels = this.#settings.componentLabels;
     const started = Date.now();
     let wait = retry.initialIntervalMs;
     let attempt = 0;
@@ -298,10 +289,8 @@ export class FilelogReceiver implements Receiver {
         const batch = this.#next.mutatesData ? cloneLogs(logs) : logs;
         const signal = this.#abort.signal;
         if (!await untilAborted(this.#next.consume(batch, { signal }), signal)) return false;
-        this.#accepted.add(count, labels);
         return true;
       } catch (err) {
-        this.#refused.add(count, labels);
         if (isPermanent(err)) {
           this.#settings.logger.error("Consumer rejected logs permanently; dropping them", {
             records: count,
@@ -398,10 +387,8 @@ export class FilelogReceiver implements Receiver {
       // Without storage nothing would re-read held partial lines: emit them now.
       this.#pipeline.flushAll();
       if (this.#builder.count > 0) {
-        const count = this.#builder.count;
         try {
           await this.#next.consume(this.#builder.take(), {});
-          this.#accepted.add(count, this.#settings.componentLabels);
         } catch (err) {
           this.#settings.logger.warn("Could not deliver the last partial lines at shutdown", {
             error: err,

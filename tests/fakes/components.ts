@@ -21,6 +21,7 @@ import {
   setAttribute,
   stringValue,
 } from "../../core/pdata/logs.ts";
+import { ObsReport } from "../../core/receiverhelper/mod.ts";
 
 /** Builds a batch of `n` records with bodies `${prefix}-${start + i}`. */
 export function makeLogs(prefix: string, start: number, n: number): Logs {
@@ -71,7 +72,8 @@ export const testgenFactory: ReceiverFactory<TestgenConfig> = {
     batchSize: r.int("batch_size", 10, { min: 1 }),
     ackFile: r.optionalString("ack_file"),
   }),
-  create(settings, config, next) {
+  create(settings, config, pipeline) {
+    const next = new ObsReport(settings, "").wrap(pipeline);
     let stopping = false;
     let loop: Promise<void> | undefined;
     return {
