@@ -1,6 +1,7 @@
 /**
  * Config of the `bearertokenauth` extension, as upstream's contrib extension: `header`
  * (Authorization), `scheme` (Bearer), and the token as `token`, `tokens` or `filename`.
+ * Clients send the first token; servers accept any of them.
  *
  * @module
  */
@@ -13,9 +14,9 @@ export interface BearerTokenAuthConfig {
   readonly header: string;
   /** Put before the token, with a space; "" sends the token alone. @default "Bearer" */
   readonly scheme: string;
-  /** The token clients send: `token`, or the first of `tokens`; "" with `filename`. */
-  readonly token: string;
-  /** A file holding the token (first line), re-read when it changes; wins over `token`. */
+  /** `token`, or `tokens`; empty with `filename`. Clients send the first, servers accept any. */
+  readonly tokens: readonly string[];
+  /** A file holding the tokens (one a line), re-read when it changes; wins over `token(s)`. */
   readonly filename: string;
 }
 
@@ -38,10 +39,22 @@ export function parseBearerTokenAuthConfig(r: ConfigReader): BearerTokenAuthConf
   if (filename !== "" && (token !== "" || tokens.length > 0)) {
     r.warn(token !== "" ? "token" : "tokens", 'Ignored: "filename" is set and wins, as upstream');
   }
-  for (const [key, value] of [["token", token], ["scheme", scheme]] as const) {
+  const values: [string, string][] = [["token", token], ["scheme", scheme]];
+  tokens.forEach((t, i) => {
+    if (t.trim() === "") {
+      r.error(`tokens::${i}`, "Must not be empty: it would accept a bare scheme");
+    }
+    values.push([`tokens::${i}`, t]);
+  });
+  for (const [key, value] of values) {
     if (/[\r\n]/.test(value)) {
       r.error(key, "Must be one line: a header value cannot hold a newline");
     }
   }
-  return { header, scheme, token: filename !== "" ? "" : token || (tokens[0] ?? ""), filename };
+  return {
+    header,
+    scheme,
+    tokens: filename !== "" ? [] : token !== "" ? [token] : tokens,
+    filename,
+  };
 }

@@ -14,15 +14,15 @@ function parse(plain: unknown) {
 
 Deno.test("bearertokenauth config: upstream's keys and defaults", () => {
   assert.deepEqual(parse({ token: "s3cr3t" }), {
-    cfg: { header: "Authorization", scheme: "Bearer", token: "s3cr3t", filename: "" },
+    cfg: { header: "Authorization", scheme: "Bearer", tokens: ["s3cr3t"], filename: "" },
     text: "",
   });
-  assert.equal(parse({ tokens: ["a", "b"], scheme: "" }).cfg.token, "a", "clients send the first");
+  assert.deepEqual(parse({ tokens: ["a", "b"], scheme: "" }).cfg.tokens, ["a", "b"]);
   const file = parse({ filename: "/var/run/secrets/token", header: "X-Api-Key", scheme: "" });
   assert.deepEqual(file.cfg, {
     header: "X-Api-Key",
     scheme: "",
-    token: "",
+    tokens: [],
     filename: "/var/run/secrets/token",
   });
 });
@@ -38,6 +38,8 @@ Deno.test("bearertokenauth config: a missing or doubled token and bad values are
     /warning extensions::bearertokenauth::token: Ignored: "filename" is set and wins/,
   );
   assert.match(parse({ token: "a\nb" }).text, /token: Must be one line/);
+  assert.match(parse({ tokens: ["a", "b\r"] }).text, /tokens::1: Must be one line/);
+  assert.match(parse({ tokens: ["a", " "] }).text, /tokens::1: Must not be empty/);
   assert.match(parse({ token: "a", header: "Bad Header" }).text, /header: Invalid header name/);
   assert.match(parse({ token: "a", tokn: "b" }).text, /tokn/);
 });

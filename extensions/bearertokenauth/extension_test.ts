@@ -16,15 +16,15 @@ function auth(over: Partial<BearerTokenAuthConfig>, checkIntervalMs = 0) {
     componentLabels: {},
     buildInfo: { command: "otelcol-deno", description: "otelcol-deno", version: "0.1.0" },
   };
-  const cfg = { header: "Authorization", scheme: "Bearer", token: "", filename: "", ...over };
+  const cfg = { header: "Authorization", scheme: "Bearer", tokens: [], filename: "", ...over };
   return { ext: new BearerTokenAuth(settings, cfg, checkIntervalMs), lines };
 }
 
 Deno.test("bearertokenauth: a static token goes into the header, with or without a scheme", async () => {
-  const { ext } = auth({ token: "s3cr3t" });
+  const { ext } = auth({ tokens: ["s3cr3t"] });
   await ext.start();
   assert.deepEqual(await ext.getRequestHeaders(), { authorization: "Bearer s3cr3t" });
-  const custom = auth({ token: "k", header: "X-Api-Key", scheme: "" }).ext;
+  const custom = auth({ tokens: ["k"], header: "X-Api-Key", scheme: "" }).ext;
   assert.deepEqual(await custom.getRequestHeaders(), { "x-api-key": "k" });
 });
 
@@ -33,7 +33,7 @@ Deno.test("bearertokenauth: a token file is read, trimmed, and re-read when it c
   try {
     const file = `${dir}/token`;
     await Deno.writeTextFile(file, "first\n");
-    const { ext, lines } = auth({ filename: file, token: "ignored" });
+    const { ext, lines } = auth({ filename: file });
     await ext.start();
     assert.deepEqual(await ext.getRequestHeaders(), { authorization: "Bearer first" });
     await Deno.writeTextFile(file, "  second-and-longer \n\n");
@@ -47,7 +47,7 @@ Deno.test("bearertokenauth: a token file is read, trimmed, and re-read when it c
         authorization: "Bearer second-and-longer",
       });
     }
-    assert.equal(lines.filter((l) => l.includes("keeping the last token")).length, 1);
+    assert.equal(lines.filter((l) => l.includes("keeping the last tokens")).length, 1);
     await Deno.writeTextFile(file, "third");
     assert.deepEqual(await ext.getRequestHeaders(), { authorization: "Bearer third" });
   } finally {

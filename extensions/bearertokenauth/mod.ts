@@ -1,6 +1,7 @@
 /**
  * The `bearertokenauth` extension: a bearer token on every request of the exporters that
- * name it in `auth::authenticator`.
+ * name it in `auth::authenticator`, and the check of it on every request of the receivers
+ * that name it.
  *
  * @module
  */
@@ -17,7 +18,8 @@ export const bearerTokenAuthFactory: ExtensionFactory<BearerTokenAuthConfig> = {
   kind: "extension",
   type: "bearertokenauth",
   stability: "beta",
-  description: "Adds a bearer token (static, or from a file that may change) to outgoing requests",
+  description:
+    "Adds a bearer token (static, or from a file that may change) to outgoing requests and checks it on incoming ones",
   parseConfig: parseBearerTokenAuthConfig,
   create: (settings, config) => new BearerTokenAuth(settings, config),
 };
