@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { StatusEvent } from "./componentstatus/mod.ts";
 import type { ConfigReader } from "./config/reader.ts";
 import type { LogsConsumer } from "./consumer.ts";
 import type { Logger } from "./telemetry/logger.ts";
@@ -116,6 +117,12 @@ export interface Host {
   getExtension(id: string): Extension | undefined;
   /** Stops the collector with an error: for failures a component cannot recover from. */
   reportFatalError(err: Error): void;
+  /**
+   * Reports a change in the calling component's status (upstream's `componentstatus`);
+   * use `reportStatus(host, …)` from `core/componentstatus/mod.ts`. Absent on hosts that
+   * do not track status (tests).
+   */
+  reportStatus?(event: StatusEvent): void;
 }
 
 interface FactoryBase<K extends Kind, C> {

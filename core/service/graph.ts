@@ -19,6 +19,16 @@ import type {
   ProcessorFactory,
   ReceiverFactory,
 } from "../component.ts";
+import {
+  type InstanceId,
+  isPipelineWatcher,
+  isStatusWatcher,
+  type PipelineWatcher,
+  type StatusEvent,
+  statusEvent,
+  type StatusWatcher,
+} from "../componentstatus/mod.ts";
+import { StatusReporter } from "../componentstatus/reporter.ts";
 import type { ConsumeContext, LogsConsumer } from "../consumer.ts";
 import type { Logs } from "../pdata/logs.ts";
 import type { Logger } from "../telemetry/logger.ts";
@@ -34,6 +44,8 @@ export interface GraphNode {
   /** For processors: the pipeline that owns this instance. */
   readonly pipeline?: string;
   readonly component: Component;
+  /** What status events about this component name as their source. */
+  readonly instance: InstanceId;
 }
 
 /** Thrown when a component fails to start; names it as upstream does. */
@@ -65,6 +77,14 @@ export class Graph {
   #started: GraphNode[] = [];
   #extensions = new Map<string, Component>();
   #options: GraphOptions;
+  #statusWatchers: StatusWatcher[] = [];
+  #pipelineWatchers: PipelineWatcher[] = [];
+  /** Where fatal errors go once started (the collector); until then they are only logged. */
+  #reportFatal: (err: Error) => void = () => {};
+  readonly #status = new StatusReporter(
+    (source, event) => this.#statusChanged(source, event),
+    (message) => this.#options.logger.debug(`Invalid status transition: ${message}`),
+  );
 
   /** Creates every component of `config` (nothing is started yet). */
   constructor(config: CollectorConfig, options: GraphOptions) {
@@ -73,8 +93,10 @@ export class Graph {
     for (const idText of config.serviceExtensions) {
       const c = config.extensions.get(idText)!;
       const component = (c.factory as ExtensionFactory).create(this.#settings(c), c.config);
-      extensions.push({ kind: "extension", id: c.id, component });
+      extensions.push(node("extension", c.id, component, []));
       this.#extensions.set(idText, component);
+      if (isStatusWatcher(component)) this.#statusWatchers.push(component);
+      if (isPipelineWatcher(component)) this.#pipelineWatchers.push(component);
     }
 
     const exporters = new Map<string, GraphNode & { component: LogsConsumer & Component }>();
@@ -83,7 +105,8 @@ export class Graph {
         if (exporters.has(idText)) continue;
         const c = config.exporters.get(idText)!;
         const component = (c.factory as ExporterFactory).create(this.#settings(c), c.config);
-        exporters.set(idText, { kind: "exporter", id: c.id, component });
+        const pipelines = config.pipelines.filter((q) => q.exporters.includes(idText));
+        exporters.set(idText, node("exporter", c.id, component, pipelines.map((q) => q.id)));
       }
     }
 
@@ -106,7 +129,7 @@ export class Graph {
         );
         mutates ||= component.mutatesData;
         next = observeProcessorItems(component, options.metrics, labels, "incoming");
-        built.unshift({ kind: "processor", id: c.id, pipeline: p.id, component });
+        built.unshift({ ...node("processor", c.id, component, [p.id]), pipeline: p.id });
       }
       processors.push(...built.reverse());
       heads.set(p.id, withCapabilities(next, mutates));
@@ -116,15 +139,15 @@ export class Graph {
     const receiverIds = [...new Set(config.pipelines.flatMap((p) => p.receivers))];
     for (const idText of receiverIds) {
       const c = config.receivers.get(idText)!;
-      const targets = config.pipelines.filter((p) => p.receivers.includes(idText))
-        .map((p) => heads.get(p.id)!);
+      const pipelines = config.pipelines.filter((p) => p.receivers.includes(idText));
+      const targets = pipelines.map((p) => heads.get(p.id)!);
       // Receivers count what they hand on themselves, through core/receiverhelper.
       const component = (c.factory as ReceiverFactory).create(
         this.#settings(c),
         c.config,
         fanout(targets),
       );
-      receivers.push({ kind: "receiver", id: c.id, component });
+      receivers.push(node("receiver", c.id, component, pipelines.map((p) => p.id)));
     }
 
     this.nodes.push(...extensions, ...exporters.values(), ...processors, ...receivers);
@@ -146,43 +169,86 @@ export class Graph {
     };
   }
 
-  /** Starts every component in order; on a failure stops those already started and throws. */
-  async start(host: Omit<Host, "getExtension">): Promise<void> {
-    const fullHost: Host = {
+  /** The host one component sees: extensions, and status reports naming it as the source. */
+  #hostFor(node: GraphNode): Host {
+    return {
       getExtension: (id) => this.#extensions.get(id),
-      reportFatalError: (err) => host.reportFatalError(err),
+      reportFatalError: (err) => {
+        // A component already in a final state cannot report fatal; stop the collector anyway.
+        if (!this.#status.report(node.instance, statusEvent("fatal_error", err))) {
+          this.#reportFatal(err);
+        }
+      },
+      reportStatus: (event) => this.#status.report(node.instance, event),
     };
-    for (const node of this.nodes) {
+  }
+
+  #statusChanged(source: InstanceId, event: StatusEvent): void {
+    for (const w of this.#statusWatchers) {
       try {
-        await node.component.start(fullHost);
+        w.componentStatusChanged(source, event);
+      } catch (err) {
+        this.#options.logger.warn("A status watcher failed", { error: err });
+      }
+    }
+    if (event.status === "fatal_error") this.#reportFatal(event.error ?? new Error("fatal error"));
+  }
+
+  #notifyPipelineWatchers(ready: boolean): void {
+    for (const w of this.#pipelineWatchers) {
+      try {
+        if (ready) w.ready();
+        else w.notReady();
+      } catch (err) {
+        this.#options.logger.warn("A pipeline watcher failed", { error: err });
+      }
+    }
+  }
+
+  /**
+   * Starts every component in order, reporting starting, then ok (unless the component
+   * reported otherwise) or permanent_error; tells pipeline watchers once all are running.
+   * On a failure stops those already started and throws.
+   */
+  async start(host: Pick<Host, "reportFatalError">): Promise<void> {
+    this.#reportFatal = (err) => host.reportFatalError(err);
+    for (const node of this.nodes) {
+      this.#status.report(node.instance, statusEvent("starting"));
+      try {
+        await node.component.start(this.#hostFor(node));
       } catch (err) {
         const startErr = new StartError(node, err);
+        this.#status.report(node.instance, statusEvent("permanent_error", startErr));
         this.#options.logger.error(startErr.message);
         // The failed component may hold what it opened before failing (clients, files);
         // shutdown is safe without a completed start, so release it too.
         await node.component.shutdown().catch((e) =>
           this.#options.logger.warn(
             `Shutdown of "${node.id}" ${node.kind} after its failed start failed`,
-            {
-              error: e,
-            },
+            { error: e },
           )
         );
         await this.shutdown();
         throw startErr;
       }
+      this.#status.reportOkIfStarting(node.instance);
       this.#started.push(node);
     }
+    this.#notifyPipelineWatchers(true);
   }
 
   /**
-   * Stops started components in reverse start order. Each stage gets at most `timeoutMs`;
-   * a component that overruns is logged and left behind so the rest can still stop.
+   * Tells pipeline watchers the collector is no longer ready, then stops started components
+   * in reverse start order, reporting stopping and stopped (permanent_error when a shutdown
+   * fails or overruns). Each stage gets at most `timeoutMs`; a component that overruns is
+   * logged and left behind so the rest can still stop.
    */
   async shutdown(timeoutMs = 30_000): Promise<void> {
+    this.#notifyPipelineWatchers(false);
     const nodes = this.#started.reverse();
     this.#started = [];
     for (const node of nodes) {
+      this.#status.report(node.instance, statusEvent("stopping"));
       let timer: ReturnType<typeof setTimeout> | undefined;
       const timeout = new Promise<"timeout">((resolve) => {
         timer = setTimeout(() => resolve("timeout"), timeoutMs);
@@ -190,17 +256,32 @@ export class Graph {
       try {
         const result = await Promise.race([node.component.shutdown(), timeout]);
         if (result === "timeout") {
-          this.#options.logger.error(
-            `Shutdown of "${node.id}" ${node.kind} did not finish within ${timeoutMs}ms; moving on`,
-          );
+          const message =
+            `Shutdown of "${node.id}" ${node.kind} did not finish within ${timeoutMs}ms; moving on`;
+          this.#options.logger.error(message);
+          this.#status.report(node.instance, statusEvent("permanent_error", new Error(message)));
+        } else {
+          this.#status.report(node.instance, statusEvent("stopped"));
         }
       } catch (err) {
         this.#options.logger.error(`Shutdown of "${node.id}" ${node.kind} failed`, { error: err });
+        const error = err instanceof Error ? err : new Error(String(err));
+        this.#status.report(node.instance, statusEvent("permanent_error", error));
       } finally {
         clearTimeout(timer);
       }
     }
   }
+}
+
+/** A graph node with its status instance id (pipelines sorted, as upstream). */
+function node<C extends Component>(
+  kind: Kind,
+  id: ComponentId,
+  component: C,
+  pipelines: readonly string[],
+): GraphNode & { component: C } {
+  return { kind, id, component, instance: { kind, id, pipelines: [...pipelines].sort() } };
 }
 
 /** Reports `mutatesData` for the whole pipeline (upstream's capabilities node). */
