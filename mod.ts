@@ -17,6 +17,7 @@
 
 import { BUILTIN_FACTORIES, DEFAULT_CONFIG_YAML } from "./components.ts";
 import { runCli } from "./core/cli.ts";
+import { startLoopDelayProbe } from "./core/telemetry/loop_delay.ts";
 
 export { BUILTIN_FACTORIES, DEFAULT_CONFIG_YAML } from "./components.ts";
 export { describeComponents, EXIT, parseArgs, runCli } from "./core/cli.ts";
@@ -28,6 +29,9 @@ export * from "./core/pdata/logs.ts";
 export * from "./core/storage.ts";
 
 if (import.meta.main) {
+  // A benchmark aid (bench/agent_e2e_bench.ts): the event loop's delay, written to this file.
+  const loopDelayFile = Deno.env.get("OTELCOL_DENO_LOOP_DELAY_FILE");
+  if (loopDelayFile) startLoopDelayProbe(loopDelayFile);
   Deno.exit(
     await runCli(Deno.args, { factories: BUILTIN_FACTORIES, defaultConfig: DEFAULT_CONFIG_YAML }),
   );

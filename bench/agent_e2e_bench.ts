@@ -1,0 +1,636 @@
+/**
+ * The node agent end to end, as users run it: the collector as a separate process (mod.ts
+ * with the `compile` task's permission flags), the standard agent config — filelog with the
+ * `container` operator and `storage: file_storage` → `batch` → `otlp_http` (protobuf, gzip
+ * by default) — against a loopback OTLP sink in another process (`agent_sink.ts`), on
+ * kubelet-style CRI files (several files, ~2 % `P`/`F` pieces).
+ *
+ * Figures for the collector process (all its threads, from /proc/PID/stat and
+ * /proc/PID/status): lines per CPU-second, lines/s wall, peak RSS (VmHWM), and the event
+ * loop's p99 delay measured inside it (`OTELCOL_DENO_LOOP_DELAY_FILE`, see
+ * core/telemetry/loop_delay.ts). Baselines on the same files in the same run: `cat`,
+ * `gzip -1`, `gzip -6`, `zstd -1`.
+ *
+ * Modes: `drain` (a backlog, with gzip, zstd and none), `steady` (lines appended at a rate
+ * across 20 files with kubelet-style rotation), `idle` (many unchanged files), `kill`
+ * (SIGKILL once a third of a backlog reached the sink, restart, count lines sent twice).
+ *
+ * Run: deno run -A bench/agent_e2e_bench.ts [--files 8] [--lines 25000] [--modes
+ *   drain,steady,idle,kill] [--compressions gzip,zstd,none] [--steady-rate 10000]
+ *   [--steady-seconds 15] [--idle-files 1000] [--idle-seconds 10] [--kill-lines 300000]
+ *   [--rotate-bytes 1048576] [--no-batch]
+ *
+ * @module
+ */
+
+import { loopDelayQuantile, type LoopDelaySnapshot } from "../core/telemetry/loop_delay.ts";
+import { binaryPermissionFlags, repoPath } from "../tests/fakes/run.ts";
+
+// ---------------------------------------------------------------- arguments
+
+function arg(name: string, def: string): string {
+  const i = Deno.args.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < Deno.args.length ? Deno.args[i + 1]! : def;
+}
+const FILES = Number(arg("files", "8"));
+const LINES = Number(arg("lines", "25000"));
+const MODES = arg("modes", "drain,steady,idle,kill").split(",");
+const COMPRESSIONS = arg("compressions", "gzip,zstd,none").split(",");
+const STEADY_RATE = Number(arg("steady-rate", "10000"));
+const STEADY_SECONDS = Number(arg("steady-seconds", "15"));
+const IDLE_FILES = Number(arg("idle-files", "1000"));
+const IDLE_SECONDS = Number(arg("idle-seconds", "10"));
+const KILL_LINES = Number(arg("kill-lines", "300000"));
+/** Steady mode rotates a file at this size (kubelet's containerLogMaxSize is 10Mi). */
+const ROTATE_BYTES = Number(arg("rotate-bytes", String(1024 * 1024)));
+const WITH_BATCH = !Deno.args.includes("--no-batch");
+
+// ---------------------------------------------------------------- CRI files
+
+/** Small deterministic PRNG (mulberry32). */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const PATHS = ["/api/v1/items", "/api/v1/orders", "/healthz", "/api/v2/users", "/metrics"];
+const MSGS = ["request served", "cache miss", "upstream call finished", "slow query", "retrying"];
+const LEVELS = ["info", "info", "info", "debug", "warn", "error"];
+
+/** Generates kubelet-style CRI lines; every message starts with `id=<n> `. */
+class CriWriter {
+  #next: number;
+  #random: () => number;
+  #ns = Date.parse("2026-12-04T09:00:00Z") * 1e6;
+  /** Physical lines (pieces) and logical records produced. */
+  lines = 0;
+  records = 0;
+
+  constructor(seed: number, firstId: number) {
+    this.#random = rng(seed);
+    this.#next = firstId;
+  }
+
+  #hex(n: number): string {
+    let s = "";
+    for (let i = 0; i < n; i++) s += Math.floor(this.#random() * 16).toString(16);
+    return s;
+  }
+
+  #stamp(): string {
+    this.#ns += 1000 + Math.floor(this.#random() * 100_000);
+    const ms = Math.floor(this.#ns / 1e6);
+    const iso = new Date(ms).toISOString().slice(0, 19);
+    const frac = String(this.#ns % 1e9).padStart(9, "0");
+    return `${iso}.${frac}Z`;
+  }
+
+  /** About `n` physical lines of text, ~2 % of them `P`/`F` pieces of long messages. */
+  text(n: number): string {
+    const r = this.#random;
+    const out: string[] = [];
+    const end = this.lines + n;
+    while (this.lines < end) {
+      const id = this.#next++;
+      this.records++;
+      const stream = r() < 0.8 ? "stdout" : "stderr";
+      const msg = `id=${id} level=${LEVELS[Math.floor(r() * LEVELS.length)]} caller=handler.go:${
+        Math.floor(r() * 400)
+      } msg="${MSGS[Math.floor(r() * MSGS.length)]}" method=GET path=${
+        PATHS[Math.floor(r() * PATHS.length)]
+      }/${Math.floor(r() * 100000)} status=200 duration_ms=${(r() * 100).toFixed(1)} trace_id=${
+        this.#hex(32)
+      }`;
+      if (r() < 0.01) {
+        // A long message the runtime split: two P pieces and the F end.
+        const long = msg + " payload=" + this.#hex(200);
+        const a = Math.floor(long.length / 3);
+        out.push(`${this.#stamp()} ${stream} P ${long.slice(0, a)}`);
+        out.push(`${this.#stamp()} ${stream} P ${long.slice(a, 2 * a)}`);
+        out.push(`${this.#stamp()} ${stream} F ${long.slice(2 * a)}`);
+        this.lines += 3;
+      } else {
+        out.push(`${this.#stamp()} ${stream} F ${msg}`);
+        this.lines++;
+      }
+    }
+    return out.join("\n") + "\n";
+  }
+}
+
+interface Corpus {
+  /** Directory holding `<pod>/<container>/0.log` files. */
+  podsDir: string;
+  files: string[];
+  lines: number;
+  records: number;
+  bytes: number;
+}
+
+/** Writes `files` CRI files of `lines` lines each under `dir/pods`. */
+async function makeCorpus(dir: string, files: number, lines: number, seed = 1): Promise<Corpus> {
+  const podsDir = `${dir}/pods`;
+  const paths: string[] = [];
+  let total = 0, records = 0, bytes = 0;
+  for (let f = 0; f < files; f++) {
+    const d = `${podsDir}/bench_pod-${f}_${crypto.randomUUID()}/app`;
+    await Deno.mkdir(d, { recursive: true });
+    const w = new CriWriter(seed * 1000 + f, records);
+    const path = `${d}/0.log`;
+    const file = await Deno.open(path, { write: true, create: true, truncate: true });
+    const enc = new TextEncoder();
+    for (let done = 0; done < lines;) {
+      const n = Math.min(10_000, lines - done);
+      const chunk = enc.encode(w.text(n));
+      bytes += chunk.length;
+      for (let off = 0; off < chunk.length;) off += await file.write(chunk.subarray(off));
+      done = w.lines;
+    }
+    file.close();
+    total += w.lines;
+    records += w.records;
+    paths.push(path);
+  }
+  return { podsDir, files: paths, lines: total, records, bytes };
+}
+
+// ---------------------------------------------------------------- processes
+
+const CLK_TCK = Number(
+  new TextDecoder().decode(
+    (await new Deno.Command("getconf", { args: ["CLK_TCK"] }).output()).stdout,
+  )
+    .trim(),
+) || 100;
+
+/** CPU seconds (user + system, all threads) of a process. */
+function cpuSeconds(pid: number): number {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+}
+
+/** A field of /proc/PID/status in MiB (VmHWM, VmRSS). */
+function memMiB(pid: number, field: string): number {
+  const m = Deno.readTextFileSync(`/proc/${pid}/status`).match(new RegExp(`${field}:\\s+(\\d+)`));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface SinkStats {
+  requests: number;
+  records: number;
+  bytes: number;
+  unique: number;
+  duplicates: number;
+}
+
+class Sink {
+  static async start(track = 0): Promise<Sink> {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-net", repoPath("bench/agent_sink.ts"), "--track", String(track)],
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let text = "";
+    while (!/port (\d+)/.test(text)) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error("sink exited");
+      text += value;
+    }
+    reader.releaseLock();
+    child.stdout.cancel().catch(() => {});
+    return new Sink(child, Number(text.match(/port (\d+)/)![1]));
+  }
+  private constructor(readonly child: Deno.ChildProcess, readonly port: number) {}
+
+  async stats(): Promise<SinkStats> {
+    const r = await fetch(`http://127.0.0.1:${this.port}/stats`);
+    return await r.json();
+  }
+
+  /** Polls until `pred` holds; throws after `timeoutMs`. */
+  async until(
+    pred: (s: SinkStats) => boolean,
+    timeoutMs: number,
+    what: string,
+  ): Promise<SinkStats> {
+    const t0 = performance.now();
+    for (;;) {
+      const s = await this.stats();
+      if (pred(s)) return s;
+      if (performance.now() - t0 > timeoutMs) {
+        throw new Error(`timed out waiting for ${what}: ${JSON.stringify(s)}`);
+      }
+      await sleep(50);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.child.kill("SIGKILL");
+    await this.child.status;
+  }
+}
+
+interface CollectorOptions {
+  dir: string;
+  glob: string;
+  port: number;
+  compression: string;
+  batch: boolean;
+  loopProbe: boolean;
+}
+
+function collectorConfig(o: CollectorOptions): string {
+  return `extensions:
+  file_storage:
+    directory: ${o.dir}/state
+    create_directory: true
+receivers:
+  filelog:
+    include: [${o.glob}]
+    start_at: beginning
+    include_file_path: true
+    include_file_name: false
+    storage: file_storage
+    retry_on_failure:
+      enabled: true
+    operators:
+      - type: container
+        id: container-parser
+processors:
+  batch: {}
+exporters:
+  otlp_http:
+    endpoint: http://127.0.0.1:${o.port}
+    compression: ${o.compression}
+service:
+  extensions: [file_storage]
+  telemetry:
+    metrics:
+      level: none
+    logs:
+      level: info
+  pipelines:
+    logs:
+      receivers: [filelog]
+      processors: [${o.batch ? "batch" : ""}]
+      exporters: [otlp_http]
+`;
+}
+
+class Collector {
+  static async start(o: CollectorOptions): Promise<Collector> {
+    const cfg = `${o.dir}/config.yaml`;
+    await Deno.writeTextFile(cfg, collectorConfig(o));
+    const probe = `${o.dir}/loop.json`;
+    const env: Record<string, string> = o.loopProbe ? { OTELCOL_DENO_LOOP_DELAY_FILE: probe } : {};
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", ...await binaryPermissionFlags(), repoPath("mod.ts"), "--config", cfg],
+      env,
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    const c = new Collector(child, o.loopProbe ? probe : undefined);
+    await c.#ready;
+    return c;
+  }
+
+  log = "";
+  #ready: Promise<void>;
+  private constructor(readonly child: Deno.ChildProcess, readonly probe: string | undefined) {
+    let resolve!: () => void, reject!: (e: Error) => void;
+    this.#ready = new Promise((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    (async () => {
+      for await (const t of child.stderr.pipeThrough(new TextDecoderStream())) {
+        this.log = (this.log + t).slice(-20_000);
+        if (this.log.includes("Everything is ready")) resolve();
+      }
+      reject(new Error(`collector exited before it was ready:\n${this.log}`));
+    })().catch(() => {});
+  }
+
+  get pid(): number {
+    return this.child.pid;
+  }
+
+  cpu(): number {
+    return cpuSeconds(this.pid);
+  }
+
+  /** The loop-delay probe's snapshot, waiting for the first one. */
+  async loop(): Promise<LoopDelaySnapshot | undefined> {
+    if (this.probe === undefined) return undefined;
+    for (let i = 0; i < 40; i++) {
+      try {
+        return JSON.parse(await Deno.readTextFile(this.probe));
+      } catch {
+        await sleep(100);
+      }
+    }
+    return undefined;
+  }
+
+  async stop(): Promise<void> {
+    try {
+      this.child.kill("SIGTERM");
+    } catch { /* already gone */ }
+    const timer = setTimeout(() => {
+      try {
+        this.child.kill("SIGKILL");
+      } catch { /* gone */ }
+    }, 20_000);
+    await this.child.status;
+    clearTimeout(timer);
+  }
+
+  async kill(): Promise<void> {
+    this.child.kill("SIGKILL");
+    await this.child.status;
+  }
+}
+
+// ---------------------------------------------------------------- baselines
+
+interface Row {
+  what: string;
+  wallS: number;
+  cpuS: number;
+  rssMiB?: number;
+  loopP99Ms?: number;
+  note?: string;
+}
+
+async function tool(what: string, cmd: string, files: string[]): Promise<Row> {
+  const quoted = files.map((f) => `'${f}'`).join(" ");
+  const t0 = performance.now();
+  const out = await new Deno.Command("bash", {
+    args: ["-c", `${cmd} ${quoted} > /dev/null; times`],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const wallS = (performance.now() - t0) / 1000;
+  const lines = new TextDecoder().decode(out.stdout).trim().split("\n");
+  const times = [...lines.at(-1)!.matchAll(/(\d+)m([\d.]+)s/g)].map((m) =>
+    Number(m[1]) * 60 + Number(m[2])
+  );
+  return { what, wallS, cpuS: times[0]! + times[1]! };
+}
+
+async function hasCommand(name: string): Promise<boolean> {
+  const r = await new Deno.Command("bash", { args: ["-c", `command -v ${name}`], stdout: "null" })
+    .output();
+  return r.success;
+}
+
+// ---------------------------------------------------------------- modes
+
+async function drain(corpus: Corpus, compression: string): Promise<Row> {
+  const dir = await Deno.makeTempDir({ prefix: "agent-e2e-" });
+  const sink = await Sink.start();
+  const watched = `${dir}/pods`;
+  await Deno.mkdir(watched);
+  const c = await Collector.start({
+    dir,
+    glob: `${watched}/*/*/*.log`,
+    port: sink.port,
+    compression,
+    batch: WITH_BATCH,
+    loopProbe: true,
+  });
+  try {
+    const loop0 = await c.loop();
+    const cpu0 = c.cpu();
+    const t0 = performance.now();
+    // The backlog appears at once: the pod directories move into the watched directory.
+    for await (const e of Deno.readDir(corpus.podsDir)) {
+      await Deno.rename(`${corpus.podsDir}/${e.name}`, `${watched}/${e.name}`);
+    }
+    await sink.until((s) => s.records >= corpus.records, 600_000, "the drain");
+    const wallS = (performance.now() - t0) / 1000;
+    const cpuS = c.cpu() - cpu0;
+    const rssMiB = memMiB(c.pid, "VmHWM");
+    await sleep(1100); // one more probe snapshot covering the end of the drain
+    const loop1 = await c.loop();
+    const loopP99Ms = loop1 ? loopDelayQuantile(loop0, loop1, 0.99) : undefined;
+    // Move the files back for the next run.
+    for await (const e of Deno.readDir(watched)) {
+      await Deno.rename(`${watched}/${e.name}`, `${corpus.podsDir}/${e.name}`);
+    }
+    return {
+      what: `collector, compression: ${compression}${WITH_BATCH ? "" : " (no batch)"}`,
+      wallS,
+      cpuS,
+      rssMiB,
+      loopP99Ms,
+    };
+  } finally {
+    await c.stop();
+    await sink.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** Appends `rate` lines/s across 20 files, rotating each as kubelet does. */
+async function steady(): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "agent-e2e-" });
+  const sink = await Sink.start();
+  const files = 20;
+  const maxFiles = 5; // kubelet: containerLogMaxFiles
+  const logs: { dir: string; size: number; rotated: string[]; w: CriWriter }[] = [];
+  for (let f = 0; f < files; f++) {
+    const d = `${dir}/pods/bench_steady-${f}_${crypto.randomUUID()}/app`;
+    await Deno.mkdir(d, { recursive: true });
+    await Deno.writeTextFile(`${d}/0.log`, "");
+    logs.push({ dir: d, size: 0, rotated: [], w: new CriWriter(7000 + f, f * 100_000_000) });
+  }
+  const c = await Collector.start({
+    dir,
+    glob: `${dir}/pods/*/*/*.log`,
+    port: sink.port,
+    compression: "gzip",
+    batch: WITH_BATCH,
+    loopProbe: false,
+  });
+  const enc = new TextEncoder();
+  let written = 0, rotations = 0;
+  const tickMs = 100;
+  const perTick = STEADY_RATE * tickMs / 1000;
+  const warmupS = 3;
+  let cpu0 = 0, t0 = 0;
+  try {
+    const start = performance.now();
+    for (let tick = 0;; tick++) {
+      const due = start + tick * tickMs;
+      const now = performance.now();
+      if (now < due) await sleep(due - now);
+      const elapsed = (performance.now() - start) / 1000;
+      if (t0 === 0 && elapsed >= warmupS) {
+        cpu0 = c.cpu();
+        t0 = performance.now();
+      }
+      if (elapsed >= warmupS + STEADY_SECONDS) break;
+      for (let f = 0; f < files; f++) {
+        const l = logs[f]!;
+        const n = Math.round(perTick * (f + 1) / files) - Math.round(perTick * f / files);
+        const before = l.w.records;
+        const bytes = enc.encode(l.w.text(n));
+        written += l.w.records - before;
+        await Deno.writeFile(`${l.dir}/0.log`, bytes, { append: true });
+        l.size += bytes.length;
+        if (l.size >= ROTATE_BYTES) {
+          const stamp = new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(
+            0,
+            15,
+          );
+          const rotated = `${l.dir}/0.log.${stamp}.${rotations++}`;
+          await Deno.rename(`${l.dir}/0.log`, rotated);
+          await Deno.writeTextFile(`${l.dir}/0.log`, "");
+          l.rotated.push(rotated);
+          if (l.rotated.length > maxFiles - 1) await Deno.remove(l.rotated.shift()!);
+          l.size = 0;
+        }
+      }
+    }
+    const cpuS = c.cpu() - cpu0;
+    const wallS = (performance.now() - t0) / 1000;
+    const rss = memMiB(c.pid, "VmHWM");
+    const got = await sink.until((s) => s.records >= written, 30_000, "the steady lines").catch(
+      async () => await sink.stats(),
+    );
+    return `steady ${STEADY_RATE} lines/s across ${files} files for ${STEADY_SECONDS} s ` +
+      `(${rotations} rotations): ${(cpuS / wallS * 100).toFixed(1)} % of one core, ` +
+      `peak RSS ${rss.toFixed(0)} MiB; ${got.records}/${written} lines delivered`;
+  } finally {
+    await c.stop();
+    await sink.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+async function idle(): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "agent-e2e-" });
+  const corpus = await makeCorpus(dir, IDLE_FILES, 10, 3);
+  const sink = await Sink.start();
+  const c = await Collector.start({
+    dir,
+    glob: `${corpus.podsDir}/*/*/*.log`,
+    port: sink.port,
+    compression: "gzip",
+    batch: WITH_BATCH,
+    loopProbe: false,
+  });
+  try {
+    await sink.until((s) => s.records >= corpus.records, 120_000, "the idle files' lines");
+    await sleep(2000);
+    const cpu0 = c.cpu();
+    const t0 = performance.now();
+    await sleep(IDLE_SECONDS * 1000);
+    const cpuS = c.cpu() - cpu0;
+    const wallS = (performance.now() - t0) / 1000;
+    return `idle, ${IDLE_FILES} unchanged files for ${IDLE_SECONDS} s: ${
+      (cpuS / wallS * 100).toFixed(2)
+    } % of one core, RSS ${memMiB(c.pid, "VmRSS").toFixed(0)} MiB (peak ${
+      memMiB(c.pid, "VmHWM").toFixed(0)
+    } MiB)`;
+  } finally {
+    await c.stop();
+    await sink.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+async function kill(): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "agent-e2e-" });
+  const corpus = await makeCorpus(dir, FILES, Math.ceil(KILL_LINES / FILES), 5);
+  const sink = await Sink.start(corpus.records);
+  const opts = {
+    dir,
+    glob: `${corpus.podsDir}/*/*/*.log`,
+    port: sink.port,
+    compression: "gzip",
+    batch: WITH_BATCH,
+    loopProbe: false,
+  };
+  let c = await Collector.start(opts);
+  try {
+    const first = await sink.until((s) => s.records > 0, 120_000, "the first lines");
+    const t0 = performance.now();
+    const atKill = await sink.until(
+      (s) => s.unique >= corpus.records / 3,
+      600_000,
+      "a third of the backlog",
+    );
+    await c.kill();
+    const rate = (atKill.records - first.records) / ((performance.now() - t0) / 1000);
+    c = await Collector.start(opts);
+    await sink.until((s) => s.unique >= corpus.records, 600_000, "the rest of the backlog");
+    await sleep(1000);
+    const end = await sink.stats();
+    return `kill -9 after ${atKill.unique} of ${corpus.records} lines, restart: ${end.duplicates} ` +
+      `lines received twice = ${(end.duplicates / rate).toFixed(1)} s of drain at ${
+        Math.round(rate)
+      } lines/s; ${end.unique} unique lines, none missing`;
+  } finally {
+    await c.stop();
+    await sink.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+// ---------------------------------------------------------------- main
+
+const fmt = (n: number, digits = 0) =>
+  n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+if (MODES.includes("drain")) {
+  const dir = await Deno.makeTempDir({ prefix: "agent-e2e-corpus-" });
+  try {
+    const corpus = await makeCorpus(dir, FILES, LINES);
+    const pieces = corpus.lines - corpus.records;
+    console.log(
+      `drain: ${fmt(corpus.lines)} CRI lines (${fmt(corpus.records)} records, ${
+        fmt(pieces / corpus.lines * 100, 1)
+      } % P/F pieces), ${fmt(corpus.bytes / 1e6, 1)} MB in ${FILES} files; ` +
+        `filelog (container, file_storage) → ${WITH_BATCH ? "batch → " : ""}otlp_http → sink`,
+    );
+    const rows: Row[] = [];
+    rows.push(await tool("cat", "cat", corpus.files));
+    rows.push(await tool("gzip -1", "gzip -1 -c", corpus.files));
+    rows.push(await tool("gzip -6", "gzip -6 -c", corpus.files));
+    if (await hasCommand("zstd")) rows.push(await tool("zstd -1", "zstd -q -1 -c", corpus.files));
+    else console.log("zstd not installed");
+    for (const comp of COMPRESSIONS) rows.push(await drain(corpus, comp));
+    const gzip1 = corpus.lines / rows.find((r) => r.what === "gzip -1")!.cpuS;
+    console.log(
+      "| what | wall s | lines/s wall | CPU-s | lines per CPU-s | × gzip -1 | peak RSS MiB | loop p99 ms |",
+    );
+    console.log("|---|---:|---:|---:|---:|---:|---:|---:|");
+    for (const r of rows) {
+      const perCpu = corpus.lines / r.cpuS;
+      console.log(
+        `| ${r.what} | ${fmt(r.wallS, 2)} | ${fmt(corpus.lines / r.wallS)} | ${fmt(r.cpuS, 2)} | ${
+          fmt(perCpu)
+        } | ${fmt(perCpu / gzip1, 2)} | ${r.rssMiB === undefined ? "" : fmt(r.rssMiB)} | ${
+          r.loopP99Ms === undefined ? "" : fmt(r.loopP99Ms)
+        } |`,
+      );
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+if (MODES.includes("steady")) console.log(await steady());
+if (MODES.includes("idle")) console.log(await idle());
+if (MODES.includes("kill")) console.log(await kill());
