@@ -124,7 +124,7 @@ class CriWriter {
   }
 }
 
-interface Corpus {
+export interface Corpus {
   /** Directory holding `<pod>/<container>/0.log` files. */
   podsDir: string;
   files: string[];
@@ -134,7 +134,12 @@ interface Corpus {
 }
 
 /** Writes `files` CRI files of `lines` lines each under `dir/pods`. */
-async function makeCorpus(dir: string, files: number, lines: number, seed = 1): Promise<Corpus> {
+export async function makeCorpus(
+  dir: string,
+  files: number,
+  lines: number,
+  seed = 1,
+): Promise<Corpus> {
   const podsDir = `${dir}/pods`;
   const paths: string[] = [];
   let total = 0, records = 0, bytes = 0;
@@ -192,7 +197,7 @@ interface SinkStats {
   duplicates: number;
 }
 
-class Sink {
+export class Sink {
   static async start(track = 0): Promise<Sink> {
     const child = new Deno.Command(Deno.execPath(), {
       args: ["run", "--allow-net", repoPath("bench/agent_sink.ts"), "--track", String(track)],
@@ -240,7 +245,7 @@ class Sink {
   }
 }
 
-interface CollectorOptions {
+export interface CollectorOptions {
   dir: string;
   glob: string;
   port: number;
@@ -249,7 +254,7 @@ interface CollectorOptions {
   loopProbe: boolean;
 }
 
-function collectorConfig(o: CollectorOptions): string {
+export function collectorConfig(o: CollectorOptions): string {
   return `extensions:
   file_storage:
     directory: ${o.dir}/state
@@ -594,43 +599,45 @@ async function kill(): Promise<string> {
 const fmt = (n: number, digits = 0) =>
   n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
-if (MODES.includes("drain")) {
-  const dir = await Deno.makeTempDir({ prefix: "agent-e2e-corpus-" });
-  try {
-    const corpus = await makeCorpus(dir, FILES, LINES);
-    const pieces = corpus.lines - corpus.records;
-    console.log(
-      `drain: ${fmt(corpus.lines)} CRI lines (${fmt(corpus.records)} records, ${
-        fmt(pieces / corpus.lines * 100, 1)
-      } % P/F pieces), ${fmt(corpus.bytes / 1e6, 1)} MB in ${FILES} files; ` +
-        `filelog (container, file_storage) → ${WITH_BATCH ? "batch → " : ""}otlp_http → sink`,
-    );
-    const rows: Row[] = [];
-    rows.push(await tool("cat", "cat", corpus.files));
-    rows.push(await tool("gzip -1", "gzip -1 -c", corpus.files));
-    rows.push(await tool("gzip -6", "gzip -6 -c", corpus.files));
-    if (await hasCommand("zstd")) rows.push(await tool("zstd -1", "zstd -q -1 -c", corpus.files));
-    else console.log("zstd not installed");
-    for (const comp of COMPRESSIONS) rows.push(await drain(corpus, comp));
-    const gzip1 = corpus.lines / rows.find((r) => r.what === "gzip -1")!.cpuS;
-    console.log(
-      "| what | wall s | lines/s wall | CPU-s | lines per CPU-s | × gzip -1 | peak RSS MiB | loop p99 ms |",
-    );
-    console.log("|---|---:|---:|---:|---:|---:|---:|---:|");
-    for (const r of rows) {
-      const perCpu = corpus.lines / r.cpuS;
+if (import.meta.main) {
+  if (MODES.includes("drain")) {
+    const dir = await Deno.makeTempDir({ prefix: "agent-e2e-corpus-" });
+    try {
+      const corpus = await makeCorpus(dir, FILES, LINES);
+      const pieces = corpus.lines - corpus.records;
       console.log(
-        `| ${r.what} | ${fmt(r.wallS, 2)} | ${fmt(corpus.lines / r.wallS)} | ${fmt(r.cpuS, 2)} | ${
-          fmt(perCpu)
-        } | ${fmt(perCpu / gzip1, 2)} | ${r.rssMiB === undefined ? "" : fmt(r.rssMiB)} | ${
-          r.loopP99Ms === undefined ? "" : fmt(r.loopP99Ms)
-        } |`,
+        `drain: ${fmt(corpus.lines)} CRI lines (${fmt(corpus.records)} records, ${
+          fmt(pieces / corpus.lines * 100, 1)
+        } % P/F pieces), ${fmt(corpus.bytes / 1e6, 1)} MB in ${FILES} files; ` +
+          `filelog (container, file_storage) → ${WITH_BATCH ? "batch → " : ""}otlp_http → sink`,
       );
+      const rows: Row[] = [];
+      rows.push(await tool("cat", "cat", corpus.files));
+      rows.push(await tool("gzip -1", "gzip -1 -c", corpus.files));
+      rows.push(await tool("gzip -6", "gzip -6 -c", corpus.files));
+      if (await hasCommand("zstd")) rows.push(await tool("zstd -1", "zstd -q -1 -c", corpus.files));
+      else console.log("zstd not installed");
+      for (const comp of COMPRESSIONS) rows.push(await drain(corpus, comp));
+      const gzip1 = corpus.lines / rows.find((r) => r.what === "gzip -1")!.cpuS;
+      console.log(
+        "| what | wall s | lines/s wall | CPU-s | lines per CPU-s | × gzip -1 | peak RSS MiB | loop p99 ms |",
+      );
+      console.log("|---|---:|---:|---:|---:|---:|---:|---:|");
+      for (const r of rows) {
+        const perCpu = corpus.lines / r.cpuS;
+        console.log(
+          `| ${r.what} | ${fmt(r.wallS, 2)} | ${fmt(corpus.lines / r.wallS)} | ${
+            fmt(r.cpuS, 2)
+          } | ${fmt(perCpu)} | ${fmt(perCpu / gzip1, 2)} | ${
+            r.rssMiB === undefined ? "" : fmt(r.rssMiB)
+          } | ${r.loopP99Ms === undefined ? "" : fmt(r.loopP99Ms)} |`,
+        );
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
   }
+  if (MODES.includes("steady")) console.log(await steady());
+  if (MODES.includes("idle")) console.log(await idle());
+  if (MODES.includes("kill")) console.log(await kill());
 }
-if (MODES.includes("steady")) console.log(await steady());
-if (MODES.includes("idle")) console.log(await idle());
-if (MODES.includes("kill")) console.log(await kill());

@@ -35,8 +35,11 @@ const SEND_SIZE_BYTES_BUCKETS = Array.from({ length: 18 }, (_, i) => 128 * 2 ** 
 
 /** The processor; see the module doc. */
 export class BatchProcessor implements Processor {
-  /** Incoming batches are merged and split in place, so fan-out must hand over copies. */
-  readonly mutatesData = true;
+  /**
+   * Batches are assembled from the incoming resources and split with `splitLogs`, which
+   * copies what it must: records are never changed, so producers need not hand over copies.
+   */
+  readonly mutatesData = false;
   readonly #batcher: PartitionedBatcher;
   readonly #settings: CreateSettings;
   #stopped = false;

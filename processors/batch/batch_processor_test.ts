@@ -137,6 +137,19 @@ Deno.test("batch: send_batch_max_size splits, and a producer waits for all its p
   await proc.shutdown();
 });
 
+Deno.test("batch: never changes the data it was given, so it declares mutatesData false", async () => {
+  const { proc, down } = setup({ sendBatchSize: 8, sendBatchMaxSize: 8, timeoutMs: 20 });
+  assert.equal(proc.mutatesData, false);
+  const a = logsWithIds(range(0, 6), "a");
+  const b = logsWithIds(range(6, 13), "b");
+  const before = structuredClone([a, b]);
+  await Promise.all([proc.consume(a, {}), proc.consume(b, {})]);
+  assert.deepEqual([a, b], before);
+  // `a` goes whole into the first batch, `b` is split across both.
+  assert.deepEqual(down.batches.map((x) => x.ids), [range(0, 8), range(8, 13)]);
+  await proc.shutdown();
+});
+
 Deno.test("batch: a downstream error reaches every producer of that batch", async () => {
   const { proc, down } = setup({ sendBatchSize: 4, timeoutMs: 10_000 });
   down.hold = true;
