@@ -12,6 +12,7 @@ import { fileStorageFactory } from "./extensions/file_storage/mod.ts";
 import { otlpHttpFactory } from "./exporters/otlphttp/mod.ts";
 import { batchFactory } from "./processors/batch/mod.ts";
 import { filelogFactory } from "./receivers/filelog/mod.ts";
+import { otlpFactory } from "./receivers/otlp/mod.ts";
 
 /** Every factory compiled into otelcol-deno. */
 export const BUILTIN_FACTORIES: readonly Factory[] = [
@@ -21,6 +22,7 @@ export const BUILTIN_FACTORIES: readonly Factory[] = [
   bearerTokenAuthFactory,
   fileStorageFactory,
   filelogFactory,
+  otlpFactory,
 ];
 
 /**

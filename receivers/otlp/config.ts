@@ -1,0 +1,79 @@
+/**
+ * Config of the `otlp` receiver, as upstream's `otlpreceiver.Config`: `protocols::http`
+ * (confighttp server keys with the receiver's defaults, plus `logs_url_path`) and
+ * `protocols::grpc`. A protocol is on when its key is written, even empty.
+ *
+ * @module
+ */
+
+import type { ConfigReader } from "../../core/config/reader.ts";
+import {
+  defaultServerConfig,
+  parseServerConfig,
+  type ServerConfig,
+} from "../../core/confighttp/mod.ts";
+
+/** `protocols::http`. */
+export interface OtlpHttpProtocolConfig {
+  server: ServerConfig;
+  /** Path the logs are POSTed to. @default "/v1/logs" */
+  logsUrlPath: string;
+}
+
+/** The typed receiver config. */
+export interface OtlpReceiverConfig {
+  http: OtlpHttpProtocolConfig | undefined;
+}
+
+/** The receiver's `protocols::http` defaults: upstream's server defaults, timeouts off. */
+export function defaultHttpProtocolConfig(): OtlpHttpProtocolConfig {
+  const server = defaultServerConfig("localhost:4318");
+  // Upstream's receiver turns these off "for backward compatibility".
+  server.writeTimeoutMs = 0;
+  server.readHeaderTimeoutMs = 0;
+  server.idleTimeoutMs = 0;
+  return { server, logsUrlPath: "/v1/logs" };
+}
+
+/** Upstream's default: both protocols listed, so both are on with defaults when written. */
+export function defaultOtlpReceiverConfig(): OtlpReceiverConfig {
+  return { http: defaultHttpProtocolConfig() };
+}
+
+function urlPath(r: ConfigReader, key: string, def: string): string {
+  const p = r.string(key, def);
+  return p.startsWith("/") ? p : `/${p}`;
+}
+
+/** Reads the receiver's section. */
+export function parseOtlpReceiverConfig(r: ConfigReader): OtlpReceiverConfig {
+  const protocols = r.section("protocols");
+  const cfg: OtlpReceiverConfig = { http: undefined };
+  if (protocols.has("http")) {
+    const h = protocols.section("http");
+    const def = defaultHttpProtocolConfig();
+    cfg.http = {
+      server: parseServerConfig(h, def.server),
+      logsUrlPath: urlPath(h, "logs_url_path", def.logsUrlPath),
+    };
+    for (const key of ["traces_url_path", "metrics_url_path"]) {
+      if (h.has(key)) {
+        urlPath(h, key, "");
+        h.warn(key, "Ignored: this collector receives logs only");
+      }
+    }
+  }
+  if (protocols.has("grpc")) {
+    protocols.error(
+      "grpc",
+      'OTLP/gRPC is not supported yet: remove "grpc" and send OTLP/HTTP to "protocols::http"',
+    );
+  }
+  if (!protocols.has("http") && !protocols.has("grpc")) {
+    r.error(
+      "protocols",
+      'Enable at least one protocol: e.g. "protocols: {http: {endpoint: 0.0.0.0:4318}}"',
+    );
+  }
+  return cfg;
+}

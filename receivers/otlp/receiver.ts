@@ -1,0 +1,62 @@
+/**
+ * The `otlp` receiver: serves OTLP/HTTP (and OTLP/gRPC, see `grpc_server.ts`) and hands each
+ * request's logs to the pipeline, answering only once the pipeline accepted or refused them.
+ *
+ * @module
+ */
+
+import type { CreateSettings, Host, Receiver } from "../../core/component.ts";
+import { type HttpServer, startHttpServer } from "../../core/confighttp/mod.ts";
+import type { LogsConsumer } from "../../core/consumer.ts";
+import { ObsReport } from "../../core/receiverhelper/mod.ts";
+import type { OtlpReceiverConfig } from "./config.ts";
+import { logsHandler, otlpErrorResponse } from "./http.ts";
+
+/** One `otlp` receiver instance. */
+export class OtlpReceiver implements Receiver {
+  readonly #settings: CreateSettings;
+  readonly #config: OtlpReceiverConfig;
+  readonly #next: LogsConsumer;
+  readonly #stopping = new AbortController();
+  #http: HttpServer | undefined;
+
+  /** Builds the receiver; nothing listens before `start`. */
+  constructor(settings: CreateSettings, config: OtlpReceiverConfig, next: LogsConsumer) {
+    this.#settings = settings;
+    this.#config = config;
+    this.#next = next;
+  }
+
+  /** The bound HTTP address (`host:port`), once started. */
+  get httpAddress(): string | undefined {
+    return this.#http?.address;
+  }
+
+  /** Starts the configured protocols; rejects naming the setting that prevents it. */
+  async start(host: Host): Promise<void> {
+    const http = this.#config.http;
+    if (http !== undefined) {
+      const name = `receivers::${this.#settings.id}::protocols::http`;
+      this.#http = await startHttpServer(
+        http.server,
+        logsHandler({
+          logsUrlPath: http.logsUrlPath,
+          next: this.#next,
+          obs: new ObsReport(this.#settings, "http"),
+          logger: this.#settings.logger,
+          signal: this.#stopping.signal,
+        }),
+        { name, logger: this.#settings.logger, host, errorResponse: otlpErrorResponse },
+      );
+      this.#settings.logger.info("Starting HTTP server", { endpoint: this.#http.address });
+    }
+  }
+
+  /** Stops listening; requests still waiting on the pipeline are told to give up. */
+  async shutdown(): Promise<void> {
+    this.#stopping.abort();
+    const http = this.#http;
+    this.#http = undefined;
+    await http?.close();
+  }
+}
