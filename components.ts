@@ -11,12 +11,14 @@ import { bearerTokenAuthFactory } from "./extensions/bearertokenauth/mod.ts";
 import { fileStorageFactory } from "./extensions/file_storage/mod.ts";
 import { otlpHttpFactory } from "./exporters/otlphttp/mod.ts";
 import { batchFactory } from "./processors/batch/mod.ts";
+import { memoryLimiterFactory } from "./processors/memory_limiter/mod.ts";
 import { filelogFactory } from "./receivers/filelog/mod.ts";
 import { otlpFactory } from "./receivers/otlp/mod.ts";
 
 /** Every factory compiled into otelcol-deno. */
 export const BUILTIN_FACTORIES: readonly Factory[] = [
   batchFactory,
+  memoryLimiterFactory,
   debugFactory,
   otlpHttpFactory,
   bearerTokenAuthFactory,
