@@ -176,6 +176,12 @@ class Pipeline {
       client,
       body: () => {
         bodyRead = true;
+        // A declared length over the limit is refused before reading any of it.
+        if (Number(req.headers.get("content-length") ?? 0) > limit) {
+          return Promise.reject(
+            new BodyError(`request body too large: the limit is ${limit} bytes`),
+          );
+        }
         const left = readTimeout - (performance.now() - started);
         const signal = readTimeout > 0
           ? AbortSignal.any([
