@@ -9,8 +9,10 @@ import type { Factory } from "./core/component.ts";
 import { debugFactory } from "./exporters/debug/mod.ts";
 import { bearerTokenAuthFactory } from "./extensions/bearertokenauth/mod.ts";
 import { fileStorageFactory } from "./extensions/file_storage/mod.ts";
+import { healthCheckFactory } from "./extensions/health_check/mod.ts";
 import { otlpHttpFactory } from "./exporters/otlphttp/mod.ts";
 import { batchFactory } from "./processors/batch/mod.ts";
+import { k8sAttributesFactory } from "./processors/k8sattributes/mod.ts";
 import { memoryLimiterFactory } from "./processors/memory_limiter/mod.ts";
 import { filelogFactory } from "./receivers/filelog/mod.ts";
 import { otlpFactory } from "./receivers/otlp/mod.ts";
@@ -18,11 +20,13 @@ import { otlpFactory } from "./receivers/otlp/mod.ts";
 /** Every factory compiled into otelcol-deno. */
 export const BUILTIN_FACTORIES: readonly Factory[] = [
   batchFactory,
+  k8sAttributesFactory,
   memoryLimiterFactory,
   debugFactory,
   otlpHttpFactory,
   bearerTokenAuthFactory,
   fileStorageFactory,
+  healthCheckFactory,
   filelogFactory,
   otlpFactory,
 ];
