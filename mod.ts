@@ -30,7 +30,11 @@ export * from "./core/storage.ts";
 
 if (import.meta.main) {
   // A benchmark aid (bench/agent_e2e_bench.ts): the event loop's delay, written to this file.
-  const loopDelayFile = Deno.env.get("OTELCOL_DENO_LOOP_DELAY_FILE");
+  // Asked only where env access is granted: the deployment profiles' allow-lists omit it.
+  const probeVar = { name: "env", variable: "OTELCOL_DENO_LOOP_DELAY_FILE" } as const;
+  const loopDelayFile = Deno.permissions.querySync(probeVar).state === "granted"
+    ? Deno.env.get(probeVar.variable)
+    : undefined;
   if (loopDelayFile) startLoopDelayProbe(loopDelayFile);
   Deno.exit(
     await runCli(Deno.args, { factories: BUILTIN_FACTORIES, defaultConfig: DEFAULT_CONFIG_YAML }),

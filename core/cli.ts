@@ -8,6 +8,7 @@
 
 import type { Factory } from "./component.ts";
 import { ConfigError, formatIssue, sortIssues } from "./config/reader.ts";
+import { checkPermissions, logPosture, permissionsReport } from "./permissions/mod.ts";
 import { BUILD_INFO, Collector, loadCollectorConfig } from "./service/collector.ts";
 
 /** Signals closer together than this count as one (see `runCollector`). */
@@ -22,6 +23,7 @@ Commands:
   (none)       run the collector
   validate     check the configuration and exit (0 valid, 2 invalid)
   components   list the built-in component types with aliases and stability
+  permissions  print the --allow-* flags the configuration needs (why, on stderr)
 
 Flags:
   --config URI   config source, repeatable; merged in order (maps merge, lists are replaced,
@@ -37,7 +39,7 @@ extensions; a second signal (more than a second after the first) forces exit.
 
 /** What the command line asked for. */
 export interface CliArgs {
-  readonly command: "run" | "validate" | "components" | "version" | "help";
+  readonly command: "run" | "validate" | "components" | "permissions" | "version" | "help";
   readonly configs: string[];
   readonly sets: string[];
 }
@@ -86,8 +88,9 @@ export function parseArgs(args: readonly string[]): CliArgs {
         break;
       case "validate":
       case "components":
+      case "permissions":
         if (i !== 0) throw new UsageError(`The command "${arg}" must come first`);
-        command = arg as "validate" | "components";
+        command = arg as "validate" | "components" | "permissions";
         break;
       case "--feature-gates":
         throw new UsageError("--feature-gates is not supported: otelcol-deno has no feature gates");
@@ -168,6 +171,12 @@ export async function runCli(args: readonly string[], options: CliOptions): Prom
   }
   const uris = parsed.configs.length > 0 ? parsed.configs : [`yaml:${options.defaultConfig}`];
   const sources = { uris, sets: parsed.sets };
+  if (parsed.command === "permissions") {
+    const report = await permissionsReport(sources);
+    stdout(report.stdout);
+    stderr(report.stderr);
+    return report.result.problems.some((p) => p.startsWith("config: ")) ? EXIT.usage : EXIT.ok;
+  }
 
   if (parsed.command === "validate") {
     const { config, issues } = await loadCollectorConfig(sources, options.factories);
@@ -177,6 +186,9 @@ export async function runCli(args: readonly string[], options: CliOptions): Prom
       stderr(`Invalid configuration: ${n} error${n === 1 ? "" : "s"}\n`);
       return EXIT.usage;
     }
+    const missing = await checkPermissions(sources);
+    for (const line of missing) stderr(`${line}\n`);
+    if (missing.length > 0) return EXIT.usage;
     stdout("Configuration is valid\n");
     return EXIT.ok;
   }
@@ -192,6 +204,11 @@ export async function runCli(args: readonly string[], options: CliOptions): Prom
     stderr(`Error: cannot build the collector: ${(err as Error).message}\n`);
     return EXIT.failure;
   }
+  // Fail now, naming the config key, rather than on first use of a missing permission.
+  const missing = await checkPermissions(sources);
+  for (const line of missing) stderr(`Error: ${line}\n`);
+  if (missing.length > 0) return EXIT.failure;
+  logPosture(collector.logger);
   return await runCollector(collector, options.shutdownTimeoutMs ?? 30_000, stderr);
 }
 
