@@ -1,5 +1,5 @@
 /**
- * One OTLP/HTTP send attempt: encode (protobuf or JSON), compress, POST, and turn the answer
+ * One OTLP/HTTP send attempt: encode (protobuf or JSON) and compress once per batch, POST, and turn the answer
  * into success, a partial success, a retryable error (429/502/503/504, network errors,
  * timeouts; with `Retry-After`) or a permanent one (every other 4xx/5xx, with the message of
  * the google.rpc.Status body). Queue, retries and metrics come from core/exporterhelper.
@@ -7,7 +7,6 @@
  * @module
  */
 
-import zlib from "node:zlib";
 import type { CreateSettings, Host } from "../../core/component.ts";
 import { type ClientInfo, PermanentError, RetryableError } from "../../core/consumer.ts";
 import { type ClientAuthenticator, getClientAuthenticator } from "../../core/auth.ts";
@@ -17,6 +16,7 @@ import type { Logs } from "../../core/pdata/logs.ts";
 import { decodeLogsResponseJson, encodeLogsRequestJson } from "../../core/pdata/otlp_json.ts";
 import { decodeLogsResponse, encodeLogsRequest } from "../../core/pdata/otlp_proto.ts";
 import type { Logger } from "../../core/telemetry/logger.ts";
+import { Compressor } from "./compression.ts";
 import type { OtlpHttpConfig } from "./config.ts";
 import { FetchTransport } from "./fetch_transport.ts";
 import { NodeTlsTransport } from "./node_tls_transport.ts";
@@ -37,39 +37,6 @@ function goArch(arch: string): string {
 export function userAgent(settings: CreateSettings): string {
   const b = settings.buildInfo;
   return `${b.description}/${b.version} (${Deno.build.os}/${goArch(Deno.build.arch)})`;
-}
-
-/**
- * zstd level when `compression_params::level` is unset. Upstream passes -1, which its zstd
- * library (klauspost, `EncoderLevelFromZstd`) turns into SpeedFastest, its level-1 setting;
- * the native zstd library's own default would be 3.
- */
-export const ZSTD_DEFAULT_LEVEL = 1;
-
-/**
- * Compresses `body` for `Content-Encoding`, on the calling thread.
- *
- * node:zlib's callback API does not help in Deno 2.9: it runs the same work on the main
- * thread (in microtask-sized steps that never let timers or I/O in) and costs ~3 % more CPU
- * (see `bench/otlphttp_bench.ts`), so the synchronous call is used for every size.
- */
-export function compress(
-  body: Uint8Array,
-  kind: OtlpHttpConfig["compression"],
-  level: number | undefined,
-): Uint8Array {
-  if (kind === "none") return body;
-  const deflateOptions = level === undefined ? {} : { level };
-  const out = kind === "gzip"
-    ? zlib.gzipSync(body, deflateOptions)
-    : kind === "zstd"
-    ? zlib.zstdCompressSync(body, {
-      params: { [zlib.constants.ZSTD_c_compressionLevel]: level ?? ZSTD_DEFAULT_LEVEL },
-    })
-    // zlib and deflate: zlib-format data (RFC 1950), as upstream's compress/zlib writer.
-    : zlib.deflateSync(body, deflateOptions);
-  // A plain view of the Buffer's bytes, without copying them.
-  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }
 
 /**
@@ -149,6 +116,9 @@ export class OtlpHttpSender implements LogsSender {
   readonly #cfg: OtlpHttpConfig;
   readonly #logger: Logger;
   readonly #headers: Record<string, string>;
+  readonly #compressor: Compressor;
+  /** Each batch's request body, made once: a retry sends the same bytes again. */
+  readonly #bodies = new WeakMap<Logs, Promise<Uint8Array>>();
   #transport: Transport | undefined;
   #auth: ClientAuthenticator | undefined;
 
@@ -164,6 +134,7 @@ export class OtlpHttpSender implements LogsSender {
     if (cfg.compression !== "none") headers["content-encoding"] = cfg.compression;
     else delete headers["content-encoding"];
     this.#headers = headers;
+    this.#compressor = new Compressor(cfg.compression, cfg.compressionLevel);
   }
 
   /** The headers every request carries (before authentication). */
@@ -182,29 +153,50 @@ export class OtlpHttpSender implements LogsSender {
   }
 
   shutdown(): Promise<void> {
+    this.#compressor.close();
     this.#transport?.close();
     this.#transport = undefined;
     return Promise.resolve();
   }
 
-  /** Encodes and compresses a batch as it will be sent. */
-  body(logs: Logs): Uint8Array {
-    const raw = this.#cfg.encoding === "json"
-      ? textEncoder.encode(encodeLogsRequestJson(logs))
-      : encodeLogsRequest(logs);
-    return compress(raw, this.#cfg.compression, this.#cfg.compressionLevel);
+  /**
+   * The request body of a batch: encoded, then compressed (large bodies in a worker). Made
+   * once per batch; an encoding error is permanent, a failed compression is tried again.
+   */
+  body(logs: Logs): Promise<Uint8Array> {
+    let body = this.#bodies.get(logs);
+    if (body === undefined) {
+      body = this.#makeBody(logs);
+      this.#bodies.set(logs, body);
+      body.catch(() => this.#bodies.delete(logs));
+    }
+    return body;
   }
 
-  async send(logs: Logs, client: ClientInfo | undefined, signal: AbortSignal): Promise<SendResult> {
+  async #makeBody(logs: Logs): Promise<Uint8Array> {
     const url = this.#cfg.logsUrl;
-    let body: Uint8Array;
+    let raw: Uint8Array;
     try {
-      body = this.body(logs);
+      raw = this.#cfg.encoding === "json"
+        ? textEncoder.encode(encodeLogsRequestJson(logs))
+        : encodeLogsRequest(logs);
     } catch (err) {
       throw new PermanentError(`Cannot encode the batch for ${url}: ${errorMessage(err)}`, {
         cause: err,
       });
     }
+    try {
+      return await this.#compressor.compress(raw);
+    } catch (err) {
+      throw new RetryableError(`Cannot compress the batch for ${url}: ${errorMessage(err)}`, {
+        cause: err,
+      });
+    }
+  }
+
+  async send(logs: Logs, client: ClientInfo | undefined, signal: AbortSignal): Promise<SendResult> {
+    const url = this.#cfg.logsUrl;
+    const body = await this.body(logs);
     let headers = this.#headers;
     if (this.#auth !== undefined) {
       let extra: Record<string, string>;

@@ -11,8 +11,8 @@ import {
   startOtlpSink,
   type TestCerts,
 } from "../../tests/fakes/otlp_sink.ts";
-import { FAST_RETRY, startExporter } from "./_test_helpers.ts";
-import { compress, statusMessage, userAgent } from "./exporter.ts";
+import { FAST_RETRY, parseConfig, startExporter } from "./_test_helpers.ts";
+import { OtlpHttpSender, statusMessage, userAgent } from "./exporter.ts";
 
 const LABELS = { exporter: "otlp_http" };
 
@@ -457,49 +457,6 @@ Deno.test("statusMessage() reads field 2 of a google.rpc.Status and refuses garb
   assert.equal(statusMessage(new TextEncoder().encode("<html>oops</html>")), undefined);
 });
 
-Deno.test("compress() output inflates back to the input for every compression, small and large", async () => {
-  const zlib = await import("node:zlib");
-  for (const size of [100, 600_000]) {
-    const data = new TextEncoder().encode(
-      "x".repeat(size / 2) + crypto.randomUUID().repeat(size / 72),
-    );
-    const gz = compress(data, "gzip", 1);
-    assert.deepEqual(new Uint8Array(zlib.gunzipSync(gz)), data);
-    const zs = compress(data, "zstd", 3);
-    assert.deepEqual(new Uint8Array(zlib.zstdDecompressSync(zs)), data);
-    for (const kind of ["zlib", "deflate"] as const) {
-      const z = compress(data, kind, undefined);
-      assert.equal(z[0]! & 0x0f, 8, `${kind}: a zlib header (RFC 1950), deflate method`);
-      assert.deepEqual(new Uint8Array(zlib.inflateSync(z)), data);
-    }
-    assert.equal(compress(data, "none", undefined), data);
-  }
-});
-
-Deno.test("compress() defaults to gzip level 6, upstream's DefaultCompression", async () => {
-  const zlib = await import("node:zlib");
-  const data = new TextEncoder().encode(
-    Array.from({ length: 2000 }, (_, i) => `line ${i} ${(i * 7919) % 1009}`).join("\n"),
-  );
-  const def = compress(data, "gzip", undefined);
-  assert.deepEqual(def, new Uint8Array(zlib.gzipSync(data, { level: 6 })));
-  assert.notDeepEqual(def, new Uint8Array(zlib.gzipSync(data, { level: 1 })));
-});
-
-Deno.test("compress() defaults zstd to level 1, what upstream's default (-1) selects", async () => {
-  const zlib = await import("node:zlib");
-  const data = new TextEncoder().encode(
-    Array.from({ length: 2000 }, (_, i) => `line ${i} ${(i * 7919) % 1009}`).join("\n"),
-  );
-  const level = (n: number) =>
-    new Uint8Array(zlib.zstdCompressSync(data, {
-      params: { [zlib.constants.ZSTD_c_compressionLevel]: n },
-    }));
-  const def = compress(data, "zstd", undefined);
-  assert.deepEqual(def, level(1));
-  assert.notDeepEqual(def, level(3), "not the zstd library's own default");
-});
-
 Deno.test("userAgent() follows upstream's <description>/<version> (<os>/<arch>)", () => {
   const ua = userAgent(
     {
@@ -558,5 +515,20 @@ Deno.test("otlp_http: without proxy_url, HTTP_PROXY and NO_PROXY from the enviro
     }
     await new Promise((r) => proxy.close(r));
     await sink.stop();
+  }
+});
+
+Deno.test("otlp_http: a batch is encoded and compressed once, however often it is retried", async () => {
+  const config = parseConfig({ endpoint: "http://127.0.0.1:1", compression: "gzip" });
+  const t = await startExporter({ endpoint: "http://127.0.0.1:1" });
+  await t.exporter.shutdown();
+  const sender = new OtlpHttpSender(t.settings, config);
+  try {
+    const logs = sampleLogs(20);
+    const first = await sender.body(logs);
+    assert.equal(await sender.body(logs), first, "the same bytes, not a second encoding");
+    assert.notEqual(await sender.body(cloneLogs(logs)), first, "another batch has its own body");
+  } finally {
+    await sender.shutdown();
   }
 });

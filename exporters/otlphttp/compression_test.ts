@@ -1,0 +1,85 @@
+import assert from "node:assert/strict";
+import zlib from "node:zlib";
+import { compress, Compressor, OFF_THREAD_BYTES } from "./compression.ts";
+
+Deno.test("compress() output inflates back to the input for every compression, small and large", () => {
+  for (const size of [100, 600_000]) {
+    const data = new TextEncoder().encode(
+      "x".repeat(size / 2) + crypto.randomUUID().repeat(size / 72),
+    );
+    const gz = compress(data, "gzip", 1);
+    assert.deepEqual(new Uint8Array(zlib.gunzipSync(gz)), data);
+    const zs = compress(data, "zstd", 3);
+    assert.deepEqual(new Uint8Array(zlib.zstdDecompressSync(zs)), data);
+    for (const kind of ["zlib", "deflate"] as const) {
+      const z = compress(data, kind, undefined);
+      assert.equal(z[0]! & 0x0f, 8, `${kind}: a zlib header (RFC 1950), deflate method`);
+      assert.deepEqual(new Uint8Array(zlib.inflateSync(z)), data);
+    }
+    assert.equal(compress(data, "none", undefined), data);
+  }
+});
+
+Deno.test("compress() defaults to gzip level 6, upstream's DefaultCompression", () => {
+  const data = new TextEncoder().encode(
+    Array.from({ length: 2000 }, (_, i) => `line ${i} ${(i * 7919) % 1009}`).join("\n"),
+  );
+  const def = compress(data, "gzip", undefined);
+  assert.deepEqual(def, new Uint8Array(zlib.gzipSync(data, { level: 6 })));
+  assert.notDeepEqual(def, new Uint8Array(zlib.gzipSync(data, { level: 1 })));
+});
+
+Deno.test("compress() defaults zstd to level 1, what upstream's default (-1) selects", () => {
+  const data = new TextEncoder().encode(
+    Array.from({ length: 2000 }, (_, i) => `line ${i} ${(i * 7919) % 1009}`).join("\n"),
+  );
+  const level = (n: number) =>
+    new Uint8Array(zlib.zstdCompressSync(data, {
+      params: { [zlib.constants.ZSTD_c_compressionLevel]: n },
+    }));
+  const def = compress(data, "zstd", undefined);
+  assert.deepEqual(def, level(1));
+  assert.notDeepEqual(def, level(3), "not the zstd library's own default");
+});
+
+Deno.test("Compressor: large bodies go through the worker and come back identical to compress()", async () => {
+  const c = new Compressor("gzip", 6);
+  try {
+    const text = Array.from({ length: 40_000 }, (_, i) => `line ${i} ${(i * 7919) % 1009}`);
+    const data = new TextEncoder().encode(text.join("\n"));
+    assert.ok(data.length >= OFF_THREAD_BYTES);
+    const expected = compress(data, "gzip", 6);
+    // Several at once, one of them a view into a larger buffer (it is copied, not moved).
+    const view = new Uint8Array(data.length + 10).subarray(5, 5 + data.length);
+    view.set(data);
+    const outs = await Promise.all([
+      c.compress(data.slice()),
+      c.compress(view),
+      c.compress(data.slice()),
+    ]);
+    for (const out of outs) assert.deepEqual(out, expected);
+    assert.deepEqual(new Uint8Array(zlib.gunzipSync(outs[1]!)), data);
+    const small = new TextEncoder().encode("small body");
+    assert.deepEqual(await c.compress(small), compress(small, "gzip", 6));
+  } finally {
+    c.close();
+  }
+});
+
+Deno.test("Compressor: close() rejects what is still in the worker", async () => {
+  const c = new Compressor("zstd", undefined);
+  const p = c.compress(new Uint8Array(OFF_THREAD_BYTES * 64));
+  c.close();
+  await assert.rejects(p, /shut down/);
+});
+
+Deno.test("Compressor: when the worker cannot run, the failed job rejects and later ones compress here", async () => {
+  const c = new Compressor("gzip", 1, new URL("./no_such_worker.ts", import.meta.url));
+  try {
+    const data = new Uint8Array(OFF_THREAD_BYTES * 2).fill(7);
+    await assert.rejects(c.compress(data.slice()), /compression worker failed/);
+    assert.deepEqual(await c.compress(data.slice()), compress(data, "gzip", 1));
+  } finally {
+    c.close();
+  }
+});
