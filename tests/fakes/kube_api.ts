@@ -424,3 +424,118 @@ export class FakeKubeApi {
     return new Response(body, { headers: { "content-type": "application/json" } });
   }
 }
+
+/** Options of {@linkcode podFixture}. */
+export interface PodFixtureOptions {
+  name: string;
+  namespace?: string;
+  uid?: string;
+  node?: string;
+  ip?: string;
+  hostNetwork?: boolean;
+  creationTimestamp?: string;
+  /** Owner: `ReplicaSet`, `StatefulSet`, `DaemonSet`, `Job` (name `ownerName`). */
+  ownerKind?: string;
+  ownerName?: string;
+  ownerUid?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  /** Containers as [name, image]; default one `app` container. */
+  containers?: [string, string][];
+  /** Bytes of `kubectl.kubernetes.io/last-applied-configuration` to add (0 for none). */
+  lastAppliedBytes?: number;
+}
+
+/**
+ * A pod shaped like what an API server returns (managedFields, conditions, statuses with
+ * containerd ids and repo digests), with the given fields.
+ */
+export function podFixture(o: PodFixtureOptions): KObject {
+  const namespace = o.namespace ?? "default";
+  const uid = o.uid ?? `uid-${namespace}-${o.name}`;
+  const created = o.creationTimestamp ?? "2026-11-30T10:00:00Z";
+  const containers = o.containers ?? [["app", "registry.example.com/team/app:1.4.2"]];
+  const annotations: Record<string, string> = { ...o.annotations };
+  if (o.lastAppliedBytes) {
+    annotations["kubectl.kubernetes.io/last-applied-configuration"] = JSON.stringify({
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: o.ownerName ?? o.name, namespace },
+      spec: { template: { spec: { containers: [{ name: "app", args: [] }] } } },
+      padding: "x".repeat(o.lastAppliedBytes),
+    });
+  }
+  const ownerReferences = o.ownerKind === undefined ? undefined : [{
+    apiVersion: o.ownerKind === "Job" ? "batch/v1" : "apps/v1",
+    kind: o.ownerKind,
+    name: o.ownerName ?? "owner",
+    uid: o.ownerUid ?? `uid-${o.ownerName ?? "owner"}`,
+    controller: true,
+    blockOwnerDeletion: true,
+  }];
+  const hex = (s: string) =>
+    Array.from(s).map((c) => c.charCodeAt(0).toString(16)).join("").padEnd(64, "0").slice(0, 64);
+  return {
+    kind: "Pod",
+    apiVersion: "v1",
+    metadata: {
+      name: o.name,
+      generateName: o.ownerName ? `${o.ownerName}-` : undefined,
+      namespace,
+      uid,
+      creationTimestamp: created,
+      labels: o.labels,
+      annotations: Object.keys(annotations).length === 0 ? undefined : annotations,
+      ownerReferences,
+      managedFields: [{
+        manager: "kube-controller-manager",
+        operation: "Update",
+        apiVersion: "v1",
+        time: created,
+        fieldsType: "FieldsV1",
+        fieldsV1: { "f:metadata": { "f:labels": { ".": {} } }, "f:spec": { "f:containers": {} } },
+      }],
+    },
+    spec: {
+      nodeName: o.node ?? "node-1",
+      hostNetwork: o.hostNetwork || undefined,
+      serviceAccountName: "default",
+      containers: containers.map(([name, image]) => ({
+        name,
+        image,
+        resources: { requests: { cpu: "100m", memory: "128Mi" } },
+        terminationMessagePath: "/dev/termination-log",
+        imagePullPolicy: "IfNotPresent",
+      })),
+      restartPolicy: "Always",
+      dnsPolicy: "ClusterFirst",
+      tolerations: [{
+        key: "node.kubernetes.io/not-ready",
+        operator: "Exists",
+        effect: "NoExecute",
+        tolerationSeconds: 300,
+      }],
+    },
+    status: {
+      phase: "Running",
+      hostIP: "192.168.0.10",
+      podIP: o.ip,
+      podIPs: o.ip ? [{ ip: o.ip }] : undefined,
+      startTime: created,
+      conditions: [
+        { type: "Ready", status: "True", lastTransitionTime: created },
+        { type: "PodScheduled", status: "True", lastTransitionTime: created },
+      ],
+      containerStatuses: containers.map(([name, image]) => ({
+        name,
+        image,
+        imageID: `${image.split(":")[0]}@sha256:${hex(image)}`,
+        containerID: `containerd://${hex(uid + name)}`,
+        ready: true,
+        restartCount: 0,
+        started: true,
+        state: { running: { startedAt: created } },
+      })),
+    },
+  };
+}
