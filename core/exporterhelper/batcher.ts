@@ -255,28 +255,43 @@ export class PartitionedBatcher {
     });
   }
 
+  /**
+   * True when data of `client` can be added now: its partition exists, or there is room for
+   * one more (after dropping idle partitions, with `evictIdle`).
+   */
+  hasRoomFor(client: ClientInfo | undefined): boolean {
+    if (this.#keys.length === 0) return true;
+    const limit = this.#opts.cardinalityLimit;
+    if (limit === 0 || this.#parts.size < limit) return true;
+    if (this.#parts.has(this.#key(client))) return true;
+    if (this.#opts.evictIdle) {
+      for (const [k, part] of this.#parts) if (part.idle) this.#parts.delete(k);
+    }
+    return this.#parts.size < limit;
+  }
+
+  #key(client: ClientInfo | undefined): string {
+    return JSON.stringify(this.#keys.map((k) => client?.metadata?.get(k)));
+  }
+
   /** Adds `logs` to the batch of its partition; see {@linkcode Batcher.add}. */
   add(logs: Logs, client: ClientInfo | undefined, size?: number): Promise<void> {
     if (this.#keys.length === 0) {
       this.#single ??= this.#newBatcher(undefined);
       return this.#single.add(logs, size);
     }
-    const values = this.#keys.map((k) => client?.metadata?.get(k));
-    const key = JSON.stringify(values);
+    const key = this.#key(client);
     let b = this.#parts.get(key);
     if (b === undefined) {
-      const limit = this.#opts.cardinalityLimit;
-      if (limit > 0 && this.#parts.size >= limit && this.#opts.evictIdle) {
-        for (const [k, part] of this.#parts) if (part.idle) this.#parts.delete(k);
-      }
-      if (limit > 0 && this.#parts.size >= limit) {
-        return Promise.reject(new TooManyPartitionsError(limit));
+      if (!this.hasRoomFor(client)) {
+        return Promise.reject(new TooManyPartitionsError(this.#opts.cardinalityLimit));
       }
       // Only the partition keys travel on, as upstream's batcher does.
       const metadata = new Map<string, readonly string[]>();
-      this.#keys.forEach((k, i) => {
-        if (values[i] !== undefined) metadata.set(k, values[i]!);
-      });
+      for (const k of this.#keys) {
+        const v = client?.metadata?.get(k);
+        if (v !== undefined) metadata.set(k, v);
+      }
       b = this.#newBatcher({ metadata });
       this.#parts.set(key, b);
       this.#opts.onPartitions?.(this.#parts.size);

@@ -62,6 +62,8 @@ export interface LogsExporterOptions {
   drainTimeoutMs?: number;
   /** For tests: the retry clock. */
   retryDeps?: Partial<RetryDeps>;
+  /** For tests: the batch reader's byte budget. @default READER_BUDGET_BYTES */
+  readerBudgetBytes?: number;
 }
 
 /** A queued request: the logs and the client metadata that came with them. */
@@ -106,8 +108,8 @@ export const REQUEST_CODEC: QueueCodec<QueuedRequest> = {
   },
 };
 
-/** Counts sends in flight and lets a reader wait until there are fewer than a limit. */
-class InFlight {
+/** A running total (sends in flight, bytes held) that a reader can wait to see below a limit. */
+class Tally {
   #count = 0;
   #waiters: Array<() => void> = [];
 
@@ -115,19 +117,22 @@ class InFlight {
     return this.#count;
   }
 
-  inc(): void {
-    this.#count++;
-  }
-
-  dec(): void {
-    this.#count--;
-    for (const w of this.#waiters.splice(0)) w();
+  add(n: number): void {
+    this.#count += n;
+    if (n < 0) { for (const w of this.#waiters.splice(0)) w(); }
   }
 
   async below(limit: number): Promise<void> {
     while (this.#count >= limit) await new Promise<void>((r) => this.#waiters.push(r));
   }
 }
+
+/**
+ * With `sending_queue::batch`, requests read from the queue and not yet finished hold at most
+ * this many bytes (protobuf size), or two batches' worth when `min_size`/`max_size` in bytes
+ * are larger: a long outage must not decode the whole queue into memory.
+ */
+export const READER_BUDGET_BYTES = 32 * 1024 * 1024;
 
 /**
  * Builds an exporter from a sender: queue, batching, retry and metrics per `options`.
@@ -151,7 +156,9 @@ class HelperExporter implements Exporter {
   #queue: Queue<QueuedRequest> | undefined;
   #workers: Promise<void>[] = [];
   #batcher: PartitionedBatcher | undefined;
-  #inFlight = new InFlight();
+  #inFlight = new Tally();
+  /** Protobuf bytes of the requests the batch reader holds (read, not yet finished). */
+  #held = new Tally();
   #state: "new" | "started" | "stopping" | "stopped" = "new";
   #shutdown: Promise<void> | undefined;
 
@@ -364,21 +371,36 @@ class HelperExporter implements Exporter {
     entry.value.settle?.(error);
   }
 
-  /** With `sending_queue::batch`: feeds queued requests to the batcher. */
+  /**
+   * With `sending_queue::batch`: feeds queued requests to the batcher, holding at most
+   * `num_consumers` batches in flight and {@linkcode READER_BUDGET_BYTES} read, so a slow
+   * backend stops the reading.
+   */
   async #batchReader(): Promise<void> {
     const queue = this.#queue!;
-    const limit = this.#opts.queue.numConsumers;
+    const batcher = this.#batcher!;
+    const q = this.#opts.queue;
+    const b = q.batch!;
+    const limit = q.numConsumers;
+    const base = this.#opts.readerBudgetBytes ?? READER_BUDGET_BYTES;
+    const budget = b.sizer === "bytes" ? Math.max(base, 2 * Math.max(b.minSize, b.maxSize)) : base;
     // When queue and batch measure alike, the queue's size of a request is the batcher's.
-    const sameSizer = this.#opts.queue.sizer === this.#opts.queue.batch!.sizer;
+    const sameSizer = q.sizer === b.sizer;
     for (;;) {
-      // Hold at most `num_consumers` batches in flight, so a slow backend stops the reading.
       await this.#inFlight.below(limit);
+      await this.#held.below(budget);
       const entry = await queue.read();
       if (entry === undefined) break;
       const records = logRecordCount(entry.value.logs);
       const client = entry.value.metadata ? { metadata: entry.value.metadata } : undefined;
+      // At the partition limit, wait for partitions to empty (and be dropped) rather than
+      // refuse: the request may already be acknowledged (persistent queue, or
+      // wait_for_result: false), and the collector's own limits never drop such data.
+      while (!batcher.hasRoomFor(client)) await batcher.flushAll();
+      const bytes = q.sizer === "bytes" ? entry.size : logsRequestSize(entry.value.logs);
+      this.#held.add(bytes);
       // The batcher takes the logs; outcomes were counted per batch in #sendBatch.
-      this.#batcher!.add(entry.value.logs, client, sameSizer ? entry.size : undefined).then(
+      batcher.add(entry.value.logs, client, sameSizer ? entry.size : undefined).then(
         () => this.#finish(entry, undefined),
         (err) => this.#finish(entry, err),
       ).catch((err) =>
@@ -386,18 +408,18 @@ class HelperExporter implements Exporter {
           error: errorMessage(err),
           records,
         })
-      );
+      ).finally(() => this.#held.add(-bytes));
     }
-    await this.#batcher!.flushAll();
+    await batcher.flushAll();
   }
 
   async #sendBatch(logs: Logs, client: ClientInfo | undefined): Promise<void> {
     if (this.#metrics.wantsBatchBytes) this.#metrics.batchBytes(logsRequestSize(logs));
-    this.#inFlight.inc();
+    this.#inFlight.add(1);
     try {
       await this.#deliver(logs, client?.metadata);
     } finally {
-      this.#inFlight.dec();
+      this.#inFlight.add(-1);
     }
   }
 

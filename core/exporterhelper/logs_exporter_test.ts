@@ -502,3 +502,66 @@ Deno.test("exporter helper: in-flight requests and batch sizes use upstream's me
     }
   }
 });
+
+Deno.test("exporter helper: sending_queue::batch reads from the queue only up to its byte budget", async () => {
+  const sender = new FakeSender();
+  const gates: Array<() => void> = [];
+  sender.fallback = () => new Promise<void>((r) => gates.push(r));
+  const one = logsRequestSize(logsWithIds([0], "svc", 1000));
+  const exp = newLogsExporter(settings(), {
+    retry: fastRetry,
+    // Every request is a batch of its own; 10 could be in flight, the budget allows 3.
+    queue: queue({
+      numConsumers: 10,
+      waitForResult: false,
+      batch: { sizer: "items", minSize: 1, maxSize: 0, flushTimeoutMs: 10_000, metadataKeys: [] },
+    }),
+    readerBudgetBytes: Math.floor(2.5 * one),
+  }, sender);
+  await exp.start(hostWith());
+  for (let i = 0; i < 8; i++) await exp.consume(logsWithIds([i], "svc", 1000), {});
+  await sleep(20);
+  assert.equal(sender.calls.length, 3, "reading stops once the budget is held");
+  while (sender.calls.length < 8 || gates.length > 0) {
+    for (const g of gates.splice(0)) g();
+    await sleep(1);
+  }
+  await exp.shutdown();
+  assert.deepEqual(sender.sentIds.sort((a, b) => a - b), range(0, 8));
+});
+
+Deno.test("exporter helper: at the partition limit, acknowledged requests wait for a free partition instead of being dropped", async () => {
+  const sender = new FakeSender();
+  const data = new Map<string, Uint8Array>();
+  const exp = newLogsExporter(settings(), {
+    retry: fastRetry,
+    queue: queue({
+      storage: "file_storage",
+      waitForResult: false,
+      queueSize: 2000,
+      batch: {
+        sizer: "items",
+        minSize: 1000,
+        maxSize: 0,
+        flushTimeoutMs: 60_000,
+        metadataKeys: ["tenant"],
+      },
+    }),
+  }, sender);
+  const host = hostWith(data);
+  await exp.start(host);
+  // 1,001 tenants: one more than the exporter's partition limit, none of them due to send.
+  const tenants = 1001;
+  for (let i = 0; i < tenants; i++) {
+    const client = { metadata: new Map([["tenant", [`t${i}`]]]) };
+    await exp.consume(logsWithIds([i]), { client });
+  }
+  for (let i = 0; i < 400 && sender.calls.length < 1000; i++) await sleep(5);
+  await exp.shutdown();
+  assert.deepEqual(sender.sentIds.sort((a, b) => a - b), range(0, tenants));
+  assert.deepEqual(
+    [...data.keys()].filter((k) => k !== "meta"),
+    [],
+    "every request sent, none left",
+  );
+});
