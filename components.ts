@@ -12,6 +12,7 @@ import { fileStorageFactory } from "./extensions/file_storage/mod.ts";
 import { healthCheckFactory } from "./extensions/health_check/mod.ts";
 import { otlpHttpFactory } from "./exporters/otlphttp/mod.ts";
 import { batchFactory } from "./processors/batch/mod.ts";
+import { filterFactory } from "./processors/filter/mod.ts";
 import { k8sAttributesFactory } from "./processors/k8sattributes/mod.ts";
 import { memoryLimiterFactory } from "./processors/memory_limiter/mod.ts";
 import { filelogFactory } from "./receivers/filelog/mod.ts";
@@ -20,6 +21,7 @@ import { otlpFactory } from "./receivers/otlp/mod.ts";
 /** Every factory compiled into otelcol-deno. */
 export const BUILTIN_FACTORIES: readonly Factory[] = [
   batchFactory,
+  filterFactory,
   k8sAttributesFactory,
   memoryLimiterFactory,
   debugFactory,
