@@ -143,11 +143,8 @@ function k8sattributesResources(cfg: K8sObject): string[] {
   const out = new Set(["/pods"]);
   if (metadata.includes("k8s.cluster.uid") || from("namespace")) out.add("/namespaces");
   if (metadata.includes("k8s.node.uid") || from("node")) out.add("/nodes");
-  if (
-    metadata.includes("k8s.deployment.uid") ||
-    (metadata.includes("k8s.deployment.name") &&
-      cfg.extract?.deployment_name_from_replicaset !== true)
-  ) out.add("apps/replicasets");
+  // The Deployment's name comes from the pod-template-hash label; its uid needs ReplicaSets.
+  if (metadata.includes("k8s.deployment.uid")) out.add("apps/replicasets");
   if (metadata.includes("k8s.cronjob.uid") || from("job")) out.add("batch/jobs");
   for (const kind of ["deployment", "statefulset", "daemonset"]) {
     if (from(kind)) out.add(`apps/${kind}s`);
@@ -245,6 +242,13 @@ test("the V8 heap limit stays within 80 % of the container's memory limit", () =
       assert.ok(heap, `${describe(w)}: DENO_V8_FLAGS sets --max-old-space-size`);
       const limit = mib(c.resources.limits.memory);
       assert.ok(Number(heap[1]) <= limit * 0.8, `${describe(w)}: heap ${heap[1]} of ${limit} MiB`);
+      // memory_limiter refuses data before V8 runs out of heap.
+      const config = parse(collectorConfigOf(all, w).text);
+      const limiter = config.processors?.memory_limiter;
+      if (limiter !== undefined) {
+        assert.ok(limiter.limit_mib > 0, `${describe(w)}: limit_mib (cgroups unreadable)`);
+        assert.ok(limiter.limit_mib < Number(heap[1]), `${describe(w)}: limit_mib below heap`);
+      }
       assert.ok(c.resources.requests.cpu && c.resources.requests.memory, describe(w));
     }
   }
