@@ -10,7 +10,7 @@ import { formatMissing, missingPermissions } from "./check.ts";
 import { formatFlags, type NeedsResult, type NeedsSources, permissionNeeds } from "./needs.ts";
 import { describePosture, readPosture } from "./posture.ts";
 
-export { formatFlags, type Need, permissionNeeds } from "./needs.ts";
+export { formatFlags, minimize, type Need, permissionNeeds } from "./needs.ts";
 
 /** Config sources as the CLI has them. */
 export interface CliSources {
