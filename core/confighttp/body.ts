@@ -22,22 +22,55 @@ export function normalizeEncoding(header: string | null): string {
 
 type Decoder = zlib.Gunzip | zlib.Inflate | zlib.ZstdDecompress;
 
+const ENCODINGS = ["gzip", "zlib", "deflate", "zstd"];
+
 function newDecoder(encoding: string): Decoder {
   switch (encoding) {
     case "gzip":
       return zlib.createGunzip(); // reads every member of a concatenated stream
-    case "zlib":
-    case "deflate": // zlib-wrapped, as upstream (and RFC 9110) read it
-      return zlib.createInflate();
     case "zstd":
       return zlib.createZstdDecompress();
+    default: // "zlib", "deflate": zlib-wrapped, as upstream (and RFC 9110) read it
+      return zlib.createInflate();
+  }
+}
+
+/**
+ * Bodies up to this size on the wire are decompressed in one synchronous call (much cheaper
+ * than a stream per request), capped at {@linkcode SYNC_MAX_OUTPUT}: at most a few ms of
+ * blocking, even for a bomb. Larger bodies, or outputs over the cap, stream.
+ */
+const SYNC_MAX_INPUT = 256 * 1024;
+const SYNC_MAX_OUTPUT = 1024 * 1024;
+
+/**
+ * A plain Uint8Array over a node Buffer's bytes: Buffer's `subarray`/`slice` are slower, and
+ * its `slice` is a view where callers expect a copy.
+ */
+function plain(b: Uint8Array): Uint8Array {
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+function inflateSync(encoding: string, input: Uint8Array, maxOutputLength: number): Uint8Array {
+  const options = { maxOutputLength };
+  switch (encoding) {
+    case "gzip":
+      return plain(zlib.gunzipSync(input, options));
+    case "zstd":
+      return plain(zlib.zstdDecompressSync(input, options));
     default:
-      throw new BodyError(`unsupported Content-Encoding: ${encoding}`);
+      return plain(zlib.inflateSync(input, options));
   }
 }
 
 function tooLarge(limit: number): BodyError {
   return new BodyError(`request body too large: the limit is ${limit} bytes`);
+}
+
+function decompressError(encoding: string, err: unknown): BodyError {
+  return new BodyError(
+    `cannot decompress the ${encoding} body: ${err instanceof Error ? err.message : err}`,
+  );
 }
 
 function concat(chunks: readonly Uint8Array[], total: number): Uint8Array {
@@ -49,6 +82,45 @@ function concat(chunks: readonly Uint8Array[], total: number): Uint8Array {
     off += c.length;
   }
   return out;
+}
+
+/** Reads a body's chunks, counting the bytes on the wire; failures become `BodyError`s. */
+class WireReader {
+  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
+  readonly #limit: number;
+  #aborted: BodyError | undefined;
+  bytes = 0;
+
+  constructor(body: ReadableStream<Uint8Array>, limit: number) {
+    this.#reader = body.getReader();
+    this.#limit = limit;
+  }
+
+  /** Ends the read: the pending and every later `next` throw `err`. */
+  abort(err: BodyError): void {
+    this.#aborted ??= err;
+    this.#reader.cancel().catch(() => {});
+  }
+
+  /** The next chunk, or undefined at the end. */
+  async next(): Promise<Uint8Array | undefined> {
+    if (this.#aborted) throw this.#aborted;
+    let step: ReadableStreamReadResult<Uint8Array>;
+    try {
+      step = await this.#reader.read();
+    } catch (err) {
+      throw this.#aborted ??
+        new BodyError(`cannot read the body: ${err instanceof Error ? err.message : err}`);
+    }
+    if (this.#aborted) throw this.#aborted; // a cancel makes the pending read look "done"
+    if (step.done) return undefined;
+    this.bytes += step.value.length;
+    if (this.bytes > this.#limit) {
+      this.abort(tooLarge(this.#limit));
+      throw this.#aborted;
+    }
+    return step.value;
+  }
 }
 
 /**
@@ -64,71 +136,106 @@ export async function readBody(
   limit: number,
   signal?: AbortSignal,
 ): Promise<Uint8Array> {
+  if (encoding !== "" && !ENCODINGS.includes(encoding)) {
+    throw new BodyError(`unsupported Content-Encoding: ${encoding}`);
+  }
   if (body === null) {
     if (encoding === "") return new Uint8Array(0);
     body = new ReadableStream({ start: (c) => c.close() });
   }
-  const reader = body.getReader();
-  const decoder = encoding === "" ? undefined : newDecoder(encoding);
+  const wire = new WireReader(body, limit);
+  let decoder: Decoder | undefined;
+  const onAbort = () => {
+    const err = new BodyError(String(signal!.reason ?? "request body read aborted"));
+    wire.abort(err);
+    decoder?.destroy(err);
+  };
+  if (signal?.aborted) onAbort();
+  signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    // Everything (uncompressed), or the first part of a compressed body.
+    const head: Uint8Array[] = [];
+    const cap = encoding === "" ? limit : SYNC_MAX_INPUT;
+    let ended = false;
+    while (wire.bytes <= cap) {
+      const chunk = await wire.next();
+      if (chunk === undefined) {
+        ended = true;
+        break;
+      }
+      head.push(chunk);
+    }
+    if (encoding === "") return concat(head, wire.bytes);
+    if (ended) {
+      try {
+        return inflateSync(encoding, concat(head, wire.bytes), Math.min(limit, SYNC_MAX_OUTPUT));
+      } catch (err) {
+        const overCap = (err as { code?: string }).code === "ERR_BUFFER_TOO_LARGE";
+        if (!overCap) throw decompressError(encoding, err);
+        if (limit <= SYNC_MAX_OUTPUT) throw tooLarge(limit);
+      }
+    }
+    decoder = newDecoder(encoding);
+    return await inflateStreaming(decoder, encoding, head, ended ? undefined : wire, limit);
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
+    decoder?.destroy();
+  }
+}
+
+/** Decompresses `head` and then the rest of `wire`, stopping as soon as `limit` is passed. */
+async function inflateStreaming(
+  decoder: Decoder,
+  encoding: string,
+  head: readonly Uint8Array[],
+  wire: WireReader | undefined,
+  limit: number,
+): Promise<Uint8Array> {
   const out: Uint8Array[] = [];
   let outBytes = 0;
   let failure: BodyError | undefined;
-  const fail = (err: BodyError) => {
-    failure ??= err;
-    decoder?.destroy();
-    reader.cancel().catch(() => {});
-  };
-  const onAbort = () => fail(new BodyError(String(signal!.reason ?? "request body read aborted")));
-  signal?.addEventListener("abort", onAbort, { once: true });
-  const decoded = Promise.withResolvers<void>();
-  decoder?.on("data", (chunk: Uint8Array) => {
+  const finished = Promise.withResolvers<void>();
+  decoder.on("data", (chunk: Uint8Array) => {
     outBytes += chunk.length;
-    if (outBytes > limit) fail(tooLarge(limit));
-    else out.push(chunk);
+    if (outBytes <= limit) out.push(plain(chunk));
+    else if (failure === undefined) {
+      failure = tooLarge(limit);
+      wire?.abort(failure);
+      decoder.destroy();
+    }
   });
-  decoder?.on("error", (err: Error) => {
-    fail(new BodyError(`cannot decompress the ${encoding} body: ${err.message}`));
-    decoded.resolve();
+  decoder.on("error", (err: Error) => {
+    failure ??= err instanceof BodyError ? err : decompressError(encoding, err);
+    wire?.abort(failure);
   });
-  decoder?.on("end", () => decoded.resolve());
-  decoder?.on("close", () => decoded.resolve());
+  decoder.on("end", () => finished.resolve());
+  decoder.on("close", () => finished.resolve());
+  const write = async (chunk: Uint8Array) => {
+    if (!decoder.write(chunk)) {
+      // Let the decoder catch up, so the output counter sees each chunk before the next.
+      await new Promise<void>((resolve) => {
+        decoder.once("drain", resolve);
+        decoder.once("close", resolve);
+      });
+    }
+  };
   try {
-    if (signal?.aborted) onAbort();
-    let wire = 0;
-    while (failure === undefined) {
-      let step: ReadableStreamReadResult<Uint8Array>;
-      try {
-        step = await reader.read();
-      } catch (err) {
-        fail(new BodyError(`cannot read the body: ${err instanceof Error ? err.message : err}`));
-        break;
-      }
-      if (step.done) break;
-      const chunk = step.value;
-      wire += chunk.length;
-      if (wire > limit) {
-        fail(tooLarge(limit));
-        break;
-      }
-      if (decoder === undefined) {
-        out.push(chunk);
-        outBytes = wire;
-      } else if (!decoder.write(chunk)) {
-        // Let the decoder catch up, so the output counter sees each chunk before the next.
-        await new Promise<void>((resolve) => {
-          decoder.once("drain", resolve);
-          decoder.once("close", resolve);
-        });
-      }
+    for (const chunk of head) {
+      if (failure) break;
+      await write(chunk);
     }
-    if (decoder !== undefined && failure === undefined) {
-      decoder.end();
-      await decoded.promise;
+    while (wire && !failure) {
+      const chunk = await wire.next();
+      if (chunk === undefined) break;
+      await write(chunk);
     }
-    if (failure !== undefined) throw failure;
-    return concat(out, outBytes);
-  } finally {
-    signal?.removeEventListener("abort", onAbort);
-    if (failure !== undefined) decoder?.destroy();
+  } catch (err) {
+    failure ??= err instanceof BodyError ? err : decompressError(encoding, err);
   }
+  if (!failure) {
+    decoder.end();
+    await finished.promise;
+  }
+  if (failure) throw failure;
+  return concat(out, outBytes);
 }

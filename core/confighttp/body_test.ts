@@ -60,3 +60,35 @@ Deno.test("normalizeEncoding: case and identity names", () => {
   assert.equal(normalizeEncoding("none"), "");
   assert.equal(normalizeEncoding(null), "");
 });
+
+Deno.test("readBody: large inputs and outputs stream, with the same limits", async () => {
+  // Over 256 KiB on the wire: the streaming path, across several chunks and two members.
+  const random = crypto.getRandomValues(new Uint8Array(60_000));
+  const plain = new Uint8Array(480_000);
+  for (let i = 0; i < 8; i++) plain.set(random, i * 60_000);
+  const noisy = new Uint8Array(300_000);
+  for (let i = 0; i < noisy.length; i += 65536) {
+    crypto.getRandomValues(noisy.subarray(i, i + 65536));
+  }
+  const gz = new Uint8Array([...zlib.gzipSync(noisy), ...zlib.gzipSync(plain)]);
+  assert.ok(gz.length > 256 * 1024);
+  const chunks = Array.from(
+    { length: Math.ceil(gz.length / 65536) },
+    (_, i) => gz.subarray(i * 65536, (i + 1) * 65536),
+  );
+  const got = await readBody(streamOf(...chunks), "gzip", 1 << 20);
+  assert.deepEqual(got, new Uint8Array([...noisy, ...plain]));
+  await assert.rejects(readBody(streamOf(...chunks), "gzip", 700_000), /too large/);
+  // A small input inflating past the 1 MiB synchronous cap continues as a stream.
+  const eight = zlib.gzipSync(new Uint8Array(8 << 20));
+  assert.equal((await readBody(streamOf(eight), "gzip", 16 << 20)).length, 8 << 20);
+  await assert.rejects(readBody(streamOf(eight), "gzip", 4 << 20), /too large/);
+  const zst = zlib.zstdCompressSync(new Uint8Array(3 << 20));
+  assert.equal((await readBody(streamOf(zst), "zstd", 4 << 20)).length, 3 << 20);
+});
+
+Deno.test("readBody: decompressed bodies are plain Uint8Arrays (not node Buffers)", async () => {
+  const small = await readBody(streamOf(zlib.gzipSync(text("abc"))), "gzip", 100);
+  const big = await readBody(streamOf(zlib.gzipSync(new Uint8Array(2 << 20))), "gzip", 4 << 20);
+  for (const b of [small, big]) assert.equal(Object.getPrototypeOf(b), Uint8Array.prototype);
+});

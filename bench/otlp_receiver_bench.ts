@@ -1,0 +1,159 @@
+// The otlp receiver alone: 1,000-record gzip protobuf requests from several concurrent client
+// connections (clients in another process) into a consumer that drops them, in records per
+// CPU-second of the receiver's process, next to a bare `Deno.serve` handler that only reads and
+// gunzips the body, measured in the same run (rounds interleaved, medians reported).
+//
+// Run: deno run --allow-all bench/otlp_receiver_bench.ts [connections=8] [seconds=3] [rounds=3]
+//
+// CPU time is the receiver process's user+system time from /proc/<pid>/stat (Linux).
+
+import zlib from "node:zlib";
+import { ComponentId, type CreateSettings } from "../core/component.ts";
+import { fromPlain } from "../core/config/node.ts";
+import { ConfigIssues, ConfigReader } from "../core/config/reader.ts";
+import { consumerFunc } from "../core/consumer.ts";
+import { encodeLogsRequest } from "../core/pdata/otlp_proto.ts";
+import { sampleLogs } from "../core/pdata/testing.ts";
+import { nopLogger } from "../core/telemetry/logger.ts";
+import { MetricsRegistry } from "../core/telemetry/metrics.ts";
+import { otlpFactory } from "../receivers/otlp/mod.ts";
+import type { OtlpReceiver } from "../receivers/otlp/receiver.ts";
+
+const RECORDS_PER_REQUEST = 1000;
+const self = new URL(import.meta.url).pathname;
+
+/** Serves the real receiver (null consumer) and prints its URL. */
+async function serveReceiver(): Promise<void> {
+  const issues = new ConfigIssues();
+  const r = new ConfigReader(
+    fromPlain({ protocols: { http: { endpoint: "127.0.0.1:0" } } }),
+    "receivers::otlp",
+    issues,
+  );
+  const config = otlpFactory.parseConfig(r);
+  const settings: CreateSettings = {
+    id: new ComponentId("otlp"),
+    kind: "receiver",
+    logger: nopLogger(),
+    metrics: new MetricsRegistry(),
+    componentLabels: { receiver: "otlp" },
+    buildInfo: { command: "bench", description: "bench", version: "0" },
+  };
+  const receiver = otlpFactory.create(
+    settings,
+    config,
+    consumerFunc(() => Promise.resolve()),
+  ) as OtlpReceiver;
+  await receiver.start({ getExtension: () => undefined, reportFatalError: () => {} });
+  console.log(`http://${receiver.httpAddress}/v1/logs`);
+}
+
+/** Serves the baseline: read the body, gunzip it, answer 200. */
+function serveBare(): void {
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
+    zlib.gunzipSync(new Uint8Array(await req.arrayBuffer()));
+    return new Response(null);
+  });
+  console.log(`http://127.0.0.1:${server.addr.port}/v1/logs`);
+}
+
+/** Sends the same request from `connections` loops for `seconds`; prints how many were OK. */
+async function client(url: string, connections: number, seconds: number): Promise<void> {
+  const body = new Uint8Array(zlib.gzipSync(encodeLogsRequest(sampleLogs(RECORDS_PER_REQUEST))));
+  const headers = { "content-type": "application/x-protobuf", "content-encoding": "gzip" };
+  const end = performance.now() + seconds * 1000;
+  let ok = 0;
+  let failed = 0;
+  await Promise.all(Array.from({ length: connections }, async () => {
+    while (performance.now() < end) {
+      const res = await fetch(url, { method: "POST", headers, body });
+      await res.arrayBuffer();
+      if (res.status === 200) ok++;
+      else failed++;
+    }
+  }));
+  console.log(JSON.stringify({ ok, failed, bytes: body.length }));
+}
+
+function cpuSeconds(pid: number): number {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in USER_HZ ticks
+}
+
+async function firstLine(stream: ReadableStream<Uint8Array>): Promise<string> {
+  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += value;
+  }
+  reader.releaseLock();
+  return text.split("\n")[0]!;
+}
+
+/** One round against one server: records per CPU-second of the server process. */
+async function round(mode: string, connections: number, seconds: number): Promise<number> {
+  const server = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", self, mode],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  try {
+    const url = await firstLine(server.stdout);
+    // Warm up (JIT, connections), then measure.
+    await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-all", self, "client", url, String(connections), "1"],
+      stdout: "null",
+    }).output();
+    const before = cpuSeconds(server.pid);
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-all", self, "client", url, String(connections), String(seconds)],
+      stdout: "piped",
+      stderr: "inherit",
+    }).output();
+    const cpu = cpuSeconds(server.pid) - before;
+    const result = JSON.parse(new TextDecoder().decode(out.stdout));
+    if (result.failed > 0) throw new Error(`${mode}: ${result.failed} requests failed`);
+    return (result.ok * RECORDS_PER_REQUEST) / cpu;
+  } finally {
+    server.kill("SIGKILL");
+    await server.status;
+    await server.stdout.cancel().catch(() => {});
+  }
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+async function main(): Promise<void> {
+  const [connections = 8, seconds = 3, rounds = 3] = Deno.args.map(Number);
+  const bare: number[] = [];
+  const receiver: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    bare.push(await round("serve-bare", connections, seconds));
+    receiver.push(await round("serve-receiver", connections, seconds));
+  }
+  const fmt = (x: number) => `${(x / 1000).toFixed(0).padStart(6)}k records/CPU-s`;
+  console.log(
+    `${RECORDS_PER_REQUEST}-record gzip protobuf requests, ${connections} connections, ` +
+      `${rounds} rounds of ${seconds}s (median; each round: ${
+        bare.map((b, i) => `${(b / 1000).toFixed(0)}k/${(receiver[i]! / 1000).toFixed(0)}k`)
+          .join(", ")
+      })`,
+  );
+  console.log(`bare Deno.serve (read + gunzip)   ${fmt(median(bare))}`);
+  console.log(`otlp receiver (null consumer)     ${fmt(median(receiver))}`);
+  console.log(`ratio                             ${(median(receiver) / median(bare)).toFixed(2)}×`);
+}
+
+if (import.meta.main) {
+  const [mode, ...rest] = Deno.args;
+  if (mode === "serve-receiver") await serveReceiver();
+  else if (mode === "serve-bare") serveBare();
+  else if (mode === "client") await client(rest[0]!, Number(rest[1]), Number(rest[2]));
+  else await main();
+}
