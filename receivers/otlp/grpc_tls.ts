@@ -3,7 +3,7 @@
  * (certificate and key from files or PEM text, `client_ca_file` for mTLS, `min_version`,
  * `max_version`). The files are read and re-read by confighttp's TLS helper, so both
  * protocols reload alike (`reload_interval`, `client_ca_file_reload`): new connections get
- * the new material. Material that TLS cannot use (say, a new key beside the old certificate
+ * the new material. Material that TLS cannot use (say, a new certificate beside the old key
  * half-way through a rotation) keeps the last good one in use, with a warning.
  *
  * @module
@@ -11,10 +11,30 @@
 
 import { ServerCredentials } from "@grpc/grpc-js";
 import type { SecureServerOptions } from "node:http2";
-import { createSecureContext, type SecureContextOptions } from "node:tls";
+import { createPrivateKey, X509Certificate } from "node:crypto";
+import type { SecureContextOptions } from "node:tls";
 import type { ServerTlsConfig } from "../../core/confighttp/config.ts";
 import { loadTlsMaterial, type TlsMaterial, watchTlsMaterial } from "../../core/confighttp/tls.ts";
 import type { Logger } from "../../core/telemetry/logger.ts";
+
+/**
+ * Throws saying what is wrong when TLS could not use `m`: a certificate or key that does not
+ * parse, or a key that does not belong to the certificate. (grpc-js would instead stop
+ * accepting connections, and `createSecureContext` checks nothing under Deno.)
+ */
+export function checkTlsMaterial(m: TlsMaterial): void {
+  const parse = <T>(what: string, fn: () => T): T => {
+    try {
+      return fn();
+    } catch (err) {
+      throw new Error(`the ${what} does not parse (${err instanceof Error ? err.message : err})`);
+    }
+  };
+  const cert = parse("certificate", () => new X509Certificate(m.cert));
+  const key = parse("key", () => createPrivateKey(m.key));
+  if (!cert.checkPrivateKey(key)) throw new Error("the key does not belong to the certificate");
+  if (m.clientCa !== undefined) parse("client CA", () => new X509Certificate(m.clientCa!));
+}
 
 function contextOptions(m: TlsMaterial): SecureContextOptions {
   return { cert: m.cert, key: m.key, ...(m.clientCa !== undefined ? { ca: m.clientCa } : {}) };
@@ -47,20 +67,14 @@ export class ReloadingServerCredentials extends ServerCredentials {
     const material = await loadTlsMaterial(where, cfg);
     // Fails here, naming the section, rather than at the first connection.
     try {
-      createSecureContext(contextOptions(material));
+      checkTlsMaterial(material);
     } catch (err) {
-      throw new Error(
-        `${where}::tls: the certificate, key or client CA is not usable: ${
-          err instanceof Error ? err.message : err
-        }`,
-        { cause: err },
-      );
+      throw new Error(`${where}::tls: ${err instanceof Error ? err.message : err}`, { cause: err });
     }
     const creds = new ReloadingServerCredentials(cfg, material);
     creds.#stopWatching = watchTlsMaterial(where, cfg, material, (next) => {
-      // grpc-js stops accepting connections on a context it cannot use: check it first
-      // (a throw here keeps the current material and reaches the warning below).
-      createSecureContext(contextOptions(next));
+      // A throw here keeps the current material and reaches the warning below.
+      checkTlsMaterial(next);
       creds.updateSecureContextOptions(contextOptions(next));
       logger.info("TLS certificate reloaded", { where });
     }, (err) => {
