@@ -191,13 +191,11 @@ export function parseServerTls(r: ConfigReader): ServerTlsConfig {
   if (tls.reloadIntervalMs > 0 && tls.certFile === "" && tls.keyFile === "") {
     r.warn("reload_interval", "Has no effect without cert_file/key_file (PEM text cannot change)");
   }
-  if (r.has("ca_file") || r.has("ca_pem")) {
-    r.string("ca_file", "");
-    r.string("ca_pem", "");
-    r.error(
-      r.has("ca_file") ? "ca_file" : "ca_pem",
-      'Not used by a server: to verify client certificates set "client_ca_file"',
-    );
+  for (const key of ["ca_file", "ca_pem"]) {
+    if (r.has(key)) {
+      r.string(key, "");
+      r.warn(key, 'Has no effect on a server: to verify client certificates set "client_ca_file"');
+    }
   }
   const min = r.string("min_version", "1.2");
   if (min === "1.3") tls.minVersion = "1.3";
