@@ -9,6 +9,11 @@ import { ComponentId, type Factory, type Kind } from "../component.ts";
 import type { ConfigNode, Position } from "../config/node.ts";
 import { type ConfigIssues, ConfigReader, suggest } from "../config/reader.ts";
 import type { LogEncoding, LogLevel } from "../telemetry/logger.ts";
+import {
+  type OwnLogsProcessor,
+  readOwnLogsProcessors,
+  readTelemetryResource,
+} from "../telemetry/own_logs_config.ts";
 import { KNOWN_UNSUPPORTED, type Registry } from "../registry.ts";
 
 /** One configured component instance. */
@@ -36,7 +41,11 @@ export interface TelemetryConfig {
     readonly encoding: LogEncoding;
     readonly output: "stderr" | "stdout";
     readonly initialFields: Readonly<Record<string, string>>;
+    /** Own logs shipped over OTLP as well (upstream's `logs::processors`). */
+    readonly processors: readonly OwnLogsProcessor[];
   };
+  /** Attributes describing this collector instance (`service::telemetry::resource`). */
+  readonly resource: Readonly<Record<string, string>>;
   readonly metrics: {
     readonly level: "none" | "basic" | "normal" | "detailed";
     /** `host:port` to serve Prometheus text on; undefined when level is none. */
@@ -181,6 +190,8 @@ function readTelemetry(service: ConfigReader): TelemetryConfig {
     logs.error("output_paths", 'Only ["stderr"] or ["stdout"] is supported');
   }
   const initialFields = logs.stringMap("initial_fields");
+  const processors = readOwnLogsProcessors(logs);
+  const resource = readTelemetryResource(t);
 
   const m = t.section("metrics");
   const metricsLevel = m.enum("level", ["none", "basic", "normal", "detailed"] as const, "normal");
@@ -198,7 +209,8 @@ function readTelemetry(service: ConfigReader): TelemetryConfig {
   if (readers.length > 1) m.error("readers", "Only one prometheus pull reader is supported");
   address ??= DEFAULT_METRICS_ADDRESS;
   return {
-    logs: { level, encoding, output, initialFields },
+    logs: { level, encoding, output, initialFields, processors },
+    resource,
     metrics: { level: metricsLevel, address: metricsLevel === "none" ? undefined : address },
   };
 }
