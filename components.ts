@@ -11,10 +11,12 @@ import { bearerTokenAuthFactory } from "./extensions/bearertokenauth/mod.ts";
 import { fileStorageFactory } from "./extensions/file_storage/mod.ts";
 import { healthCheckFactory } from "./extensions/health_check/mod.ts";
 import { otlpHttpFactory } from "./exporters/otlphttp/mod.ts";
+import { attributesFactory } from "./processors/attributes/mod.ts";
 import { batchFactory } from "./processors/batch/mod.ts";
 import { filterFactory } from "./processors/filter/mod.ts";
 import { k8sAttributesFactory } from "./processors/k8sattributes/mod.ts";
 import { memoryLimiterFactory } from "./processors/memory_limiter/mod.ts";
+import { resourceFactory } from "./processors/resource/mod.ts";
 import { filelogFactory } from "./receivers/filelog/mod.ts";
 import { otlpFactory } from "./receivers/otlp/mod.ts";
 
@@ -22,6 +24,8 @@ import { otlpFactory } from "./receivers/otlp/mod.ts";
 export const BUILTIN_FACTORIES: readonly Factory[] = [
   batchFactory,
   filterFactory,
+  attributesFactory,
+  resourceFactory,
   k8sAttributesFactory,
   memoryLimiterFactory,
   debugFactory,
