@@ -12,6 +12,7 @@ import {
   parseServerConfig,
   type ServerConfig,
 } from "../../core/confighttp/mod.ts";
+import { type GrpcServerConfig, parseGrpcServerConfig } from "./grpc_config.ts";
 
 /** `protocols::http`. */
 export interface OtlpHttpProtocolConfig {
@@ -23,6 +24,7 @@ export interface OtlpHttpProtocolConfig {
 /** The typed receiver config. */
 export interface OtlpReceiverConfig {
   http: OtlpHttpProtocolConfig | undefined;
+  grpc: GrpcServerConfig | undefined;
 }
 
 /** The receiver's `protocols::http` defaults: upstream's server defaults, timeouts off. */
@@ -37,7 +39,7 @@ export function defaultHttpProtocolConfig(): OtlpHttpProtocolConfig {
 
 /** Upstream's default: both protocols listed, so both are on with defaults when written. */
 export function defaultOtlpReceiverConfig(): OtlpReceiverConfig {
-  return { http: defaultHttpProtocolConfig() };
+  return { http: defaultHttpProtocolConfig(), grpc: undefined };
 }
 
 function urlPath(r: ConfigReader, key: string, def: string): string {
@@ -48,7 +50,7 @@ function urlPath(r: ConfigReader, key: string, def: string): string {
 /** Reads the receiver's section. */
 export function parseOtlpReceiverConfig(r: ConfigReader): OtlpReceiverConfig {
   const protocols = r.section("protocols");
-  const cfg: OtlpReceiverConfig = { http: undefined };
+  const cfg: OtlpReceiverConfig = { http: undefined, grpc: undefined };
   if (protocols.has("http")) {
     const h = protocols.section("http");
     const def = defaultHttpProtocolConfig();
@@ -63,12 +65,7 @@ export function parseOtlpReceiverConfig(r: ConfigReader): OtlpReceiverConfig {
       }
     }
   }
-  if (protocols.has("grpc")) {
-    protocols.error(
-      "grpc",
-      'OTLP/gRPC is not supported yet: remove "grpc" and send OTLP/HTTP to "protocols::http"',
-    );
-  }
+  if (protocols.has("grpc")) cfg.grpc = parseGrpcServerConfig(protocols.section("grpc"));
   if (!protocols.has("http") && !protocols.has("grpc")) {
     r.error(
       "protocols",

@@ -1,6 +1,6 @@
 /**
- * The `otlp` receiver: accepts logs over OTLP/HTTP (protobuf or JSON) as upstream's
- * otlpreceiver does, with the confighttp server settings.
+ * The `otlp` receiver: accepts logs over OTLP/HTTP (protobuf or JSON) and OTLP/gRPC as
+ * upstream's otlpreceiver does, with the confighttp and configgrpc server settings.
  *
  * @module
  */
@@ -17,7 +17,7 @@ export const otlpFactory: ReceiverFactory<OtlpReceiverConfig> = {
   kind: "receiver",
   type: "otlp",
   stability: "beta",
-  description: "Receives logs over OTLP/HTTP (protobuf or JSON)",
+  description: "Receives logs over OTLP/HTTP (protobuf or JSON) and OTLP/gRPC",
   parseConfig: parseOtlpReceiverConfig,
   create: (settings, config, next) => new OtlpReceiver(settings, config, next),
 };

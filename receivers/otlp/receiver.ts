@@ -10,6 +10,7 @@ import { type HttpServer, startHttpServer } from "../../core/confighttp/mod.ts";
 import type { LogsConsumer } from "../../core/consumer.ts";
 import { ObsReport } from "../../core/receiverhelper/mod.ts";
 import type { OtlpReceiverConfig } from "./config.ts";
+import { OtlpGrpcServer } from "./grpc_server.ts";
 import { logsHandler, otlpErrorResponse } from "./http.ts";
 
 /** One `otlp` receiver instance. */
@@ -19,6 +20,7 @@ export class OtlpReceiver implements Receiver {
   readonly #next: LogsConsumer;
   readonly #stopping = new AbortController();
   #http: HttpServer | undefined;
+  #grpc: OtlpGrpcServer | undefined;
 
   /** Builds the receiver; nothing listens before `start`. */
   constructor(settings: CreateSettings, config: OtlpReceiverConfig, next: LogsConsumer) {
@@ -32,8 +34,32 @@ export class OtlpReceiver implements Receiver {
     return this.#http?.address;
   }
 
+  /** The bound gRPC port, once started. */
+  get grpcPort(): number | undefined {
+    return this.#grpc?.port;
+  }
+
   /** Starts the configured protocols; rejects naming the setting that prevents it. */
   async start(host: Host): Promise<void> {
+    const grpc = this.#config.grpc;
+    if (grpc !== undefined) {
+      this.#grpc = await OtlpGrpcServer.start({
+        config: grpc,
+        settings: this.#settings,
+        host,
+        next: this.#next,
+      });
+    }
+    try {
+      await this.#startHttp(host);
+    } catch (err) {
+      // As upstream: a started gRPC server is stopped when HTTP cannot start.
+      await this.shutdown();
+      throw err;
+    }
+  }
+
+  async #startHttp(host: Host): Promise<void> {
     const http = this.#config.http;
     if (http !== undefined) {
       const name = `receivers::${this.#settings.id}::protocols::http`;
@@ -56,7 +82,9 @@ export class OtlpReceiver implements Receiver {
   async shutdown(): Promise<void> {
     this.#stopping.abort();
     const http = this.#http;
+    const grpc = this.#grpc;
     this.#http = undefined;
-    await http?.close();
+    this.#grpc = undefined;
+    await Promise.all([http?.close(), grpc?.shutdown()]);
   }
 }
