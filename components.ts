@@ -9,6 +9,7 @@ import type { Factory } from "./core/component.ts";
 import { debugFactory } from "./exporters/debug/mod.ts";
 import { bearerTokenAuthFactory } from "./extensions/bearertokenauth/mod.ts";
 import { fileStorageFactory } from "./extensions/file_storage/mod.ts";
+import { headersSetterFactory } from "./extensions/headers_setter/mod.ts";
 import { healthCheckFactory } from "./extensions/health_check/mod.ts";
 import { otlpHttpFactory } from "./exporters/otlphttp/mod.ts";
 import { attributesFactory } from "./processors/attributes/mod.ts";
@@ -32,6 +33,7 @@ export const BUILTIN_FACTORIES: readonly Factory[] = [
   otlpHttpFactory,
   bearerTokenAuthFactory,
   fileStorageFactory,
+  headersSetterFactory,
   healthCheckFactory,
   filelogFactory,
   otlpFactory,

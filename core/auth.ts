@@ -18,6 +18,13 @@ export interface ClientAuthenticator extends Extension {
    * Rejects when no credentials are available; the exporter then retries.
    */
   getRequestHeaders(client?: ClientInfo): Promise<Record<string, string>>;
+  /**
+   * Optional: changes one request's headers in place (names lower-cased) instead of adding
+   * `getRequestHeaders`' result, for authenticators whose actions depend on the headers the
+   * request already has (`headers_setter`'s insert, update and delete). Exporters call it when
+   * present. Rejects like `getRequestHeaders`.
+   */
+  applyRequestHeaders?(headers: Record<string, string>, client?: ClientInfo): Promise<void>;
 }
 
 /** True when `ext` can authenticate outgoing requests. */

@@ -199,9 +199,16 @@ export class OtlpHttpSender implements LogsSender {
     const body = await this.body(logs);
     let headers = this.#headers;
     if (this.#auth !== undefined) {
-      let extra: Record<string, string>;
+      const auth = this.#auth;
+      headers = { ...headers };
       try {
-        extra = await this.#auth.getRequestHeaders(client);
+        if (auth.applyRequestHeaders !== undefined) {
+          await auth.applyRequestHeaders(headers, client);
+        } else {
+          const extra = await auth.getRequestHeaders(client);
+          // Lower-cased like ours, so "Authorization" replaces a configured "authorization".
+          for (const [k, v] of Object.entries(extra)) headers[k.toLowerCase()] = v;
+        }
       } catch (err) {
         throw new RetryableError(
           `Authenticator "${this.#cfg.authenticator}" gave no credentials: ${errorMessage(err)}`,
@@ -210,9 +217,6 @@ export class OtlpHttpSender implements LogsSender {
           },
         );
       }
-      headers = { ...headers };
-      // Lower-cased like ours, so "Authorization" replaces a configured "authorization".
-      for (const [k, v] of Object.entries(extra)) headers[k.toLowerCase()] = v;
     }
     // timeout 0 means none, as upstream's http.Client.
     const timeout = this.#cfg.timeoutMs > 0 ? AbortSignal.timeout(this.#cfg.timeoutMs) : undefined;
