@@ -52,7 +52,9 @@ function plain(b: Uint8Array): Uint8Array {
 }
 
 function inflateSync(encoding: string, input: Uint8Array, maxOutputLength: number): Uint8Array {
-  const options = { maxOutputLength };
+  // Output chunks sized for the expected output (OTLP compresses ~5×): fewer, larger copies.
+  const chunkSize = Math.min(256 * 1024, Math.max(16 * 1024, input.length * 8));
+  const options = { maxOutputLength, chunkSize };
   switch (encoding) {
     case "gzip":
       return plain(zlib.gunzipSync(input, options));
