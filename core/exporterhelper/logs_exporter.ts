@@ -188,6 +188,11 @@ class HelperExporter implements Exporter {
           codec: { ...REQUEST_CODEC, size: (req) => sizeOf(q.sizer, req.logs) },
           sizer: q.sizer,
           logger: this.#settings.logger,
+          // The records of an unreadable request are lost: count them when the sizer knows
+          // how many there were.
+          onCorrupt: (_reason, size) => {
+            if (q.sizer === "items") this.#metrics.sendFailed(size);
+          },
         });
         try {
           await persistent.start();

@@ -565,3 +565,35 @@ Deno.test("exporter helper: at the partition limit, acknowledged requests wait f
     "every request sent, none left",
   );
 });
+
+Deno.test("exporter helper: an unreadable request in the persistent queue is counted as failed", async () => {
+  const data = new Map<string, Uint8Array>();
+  const q = queue({
+    storage: "file_storage",
+    waitForResult: false,
+    sizer: "items",
+    numConsumers: 1,
+  });
+  const stuck = new FakeSender();
+  stuck.fallback = never;
+  const first = newLogsExporter(
+    settings(),
+    { retry: fastRetry, queue: q, drainTimeoutMs: 1 },
+    stuck,
+  );
+  await first.start(hostWith(data));
+  await first.consume(logsWithIds([1, 2, 3]), {});
+  await first.consume(logsWithIds([4]), {});
+  await first.shutdown();
+  const key = [...data.keys()].filter((k) => k !== "meta").sort()[0]!;
+  const item = data.get(key)!;
+  item.fill(0xff, 10); // keep the header (size 3), break the request
+  const metrics = new MetricsRegistry();
+  const sender = new FakeSender();
+  const second = newLogsExporter(settings(metrics), { retry: fastRetry, queue: q }, sender);
+  await second.start(hostWith(data));
+  for (let i = 0; i < 100 && sender.calls.length < 1; i++) await sleep(2);
+  await second.shutdown();
+  assert.deepEqual(sender.sentIds, [4]);
+  assert.equal(metrics.value("otelcol_exporter_send_failed_log_records", LABELS), 3);
+});

@@ -41,8 +41,11 @@ export interface PersistentQueueOptions<T> extends QueueOptions {
   codec: QueueCodec<T>;
   sizer: SizerType;
   logger?: Logger;
-  /** Called with the size of a stored request that could not be read and was dropped. */
-  onCorrupt?: (reason: string) => void;
+  /**
+   * Called for a stored request that could not be read and was dropped, with why and its
+   * size in sizer units (0 when even that was unreadable).
+   */
+  onCorrupt?: (reason: string, size: number) => void;
 }
 
 interface Meta {
@@ -93,7 +96,7 @@ export class PersistentQueue<T> extends QueueBase<T> {
   readonly #codec: QueueCodec<T>;
   readonly #sizer: SizerType;
   readonly #logger: Logger;
-  readonly #onCorrupt: (reason: string) => void;
+  readonly #onCorrupt: (reason: string, size: number) => void;
   #write = 0;
   #low = 0;
   /** Index → size of every request stored and not yet finished (waiting or being sent). */
@@ -166,7 +169,7 @@ export class PersistentQueue<T> extends QueueBase<T> {
           this.#logger.error("Dropping an unreadable request from the persistent queue", {
             key: op.key,
           });
-          this.#onCorrupt("unreadable header");
+          this.#onCorrupt("unreadable header", 0);
           await this.#client.delete(op.key);
           continue;
         }
@@ -237,8 +240,8 @@ export class PersistentQueue<T> extends QueueBase<T> {
       key: itemKey(index),
       error: reason,
     });
-    this.#onCorrupt(reason);
     const stored = this.#open.get(index) ?? 0;
+    this.#onCorrupt(reason, stored);
     await this.#finish(index).catch(() => {});
     this.forget(stored);
     return undefined;

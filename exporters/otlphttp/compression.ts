@@ -89,7 +89,8 @@ export class Compressor {
 
   /**
    * Compresses `body`: in the worker when it is large, else here. The caller must not use
-   * `body` afterwards (its memory may move to the worker).
+   * `body`, nor any other view of its buffer, afterwards: the whole buffer moves to the
+   * worker (no copy).
    */
   compress(body: Uint8Array): Promise<Uint8Array> {
     if (this.#kind === "none") return Promise.resolve(body);
@@ -102,10 +103,8 @@ export class Compressor {
     }
     const worker = this.#worker ??= this.#start();
     const id = this.#next++;
-    // Hand the bytes over without a copy when they own their buffer.
-    const own = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength
-      ? body
-      : body.slice();
+    // A shared buffer cannot move: copy the bytes then.
+    const own = body.buffer instanceof ArrayBuffer ? body : body.slice();
     const job: CompressJob = { id, body: own, kind: this.#kind, level: this.#level };
     return new Promise<Uint8Array>((resolve, reject) => {
       this.#waiting.set(id, { resolve, reject });

@@ -49,7 +49,7 @@ Deno.test("Compressor: large bodies go through the worker and come back identica
     const data = new TextEncoder().encode(text.join("\n"));
     assert.ok(data.length >= OFF_THREAD_BYTES);
     const expected = compress(data, "gzip", 6);
-    // Several at once, one of them a view into a larger buffer (it is copied, not moved).
+    // Several at once, one of them a view into a larger buffer (which moves whole).
     const view = new Uint8Array(data.length + 10).subarray(5, 5 + data.length);
     view.set(data);
     const outs = await Promise.all([
