@@ -142,6 +142,14 @@ export class OtlpGrpcServer {
     const creds = config.tls === undefined
       ? undefined
       : await ReloadingServerCredentials.load(config.tls, settings.logger, path);
+    // grpc-js writes its own errors to stderr; route them into the collector's log instead
+    // (process-wide: the last receiver started wins, which only changes the labels).
+    const text = (args: unknown[]) => ({ message: args.map(String).join(" ") });
+    grpc.setLogger({
+      error: (...args: unknown[]) => settings.logger.warn("grpc-js", text(args)),
+      info: (...args: unknown[]) => settings.logger.debug("grpc-js", text(args)),
+      debug: (...args: unknown[]) => settings.logger.debug("grpc-js", text(args)),
+    });
     const server = new grpc.Server(grpcServerOptions(config));
     const stopping = new AbortController();
     const obs = new ObsReport(settings, "grpc");

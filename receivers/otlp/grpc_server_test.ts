@@ -270,3 +270,65 @@ Deno.test("peerAddress and metadataHeaders", () => {
   md.set("b-bin", Buffer.from([1, 2, 3]));
   assert.deepEqual([...metadataHeaders(md)], [["a", ["1", "2"]], ["b-bin", ["AQID"]]]);
 });
+
+Deno.test("otlp grpc: gzip-compressed messages are inflated, and the limit applies to the inflated size", async () => {
+  const t = await startTestServer({ max_recv_msg_size_mib: 1 });
+  // 2 = gzip in grpc-js's CompressionAlgorithms (what the Go collector's otlp exporter sends).
+  const client = new RawClient(t.address, undefined, { "grpc.default_compression_algorithm": 2 });
+  try {
+    const logs = sampleLogs(500);
+    const r = await client.export(encodeLogsRequest(logs));
+    assert.equal(r.code, grpc.status.OK, r.details);
+    assert.deepEqual(t.received[0]!.logs, logs);
+    // 8 MiB of zeros compress to a few KiB on the wire but inflate past the 1 MiB limit.
+    const bomb = await client.export(new Uint8Array(8 * 1024 * 1024));
+    assert.equal(bomb.code, grpc.status.RESOURCE_EXHAUSTED, bomb.details);
+    assert.match(bomb.details, /decompresses to a size larger than 1048576/);
+    assert.equal((await client.export(encodeLogsRequest(logs))).code, grpc.status.OK);
+  } finally {
+    client.close();
+    await t.stop();
+  }
+});
+
+Deno.test("otlp grpc: AnyValue nested 10,000 deep is InvalidArgument, not a crash", async () => {
+  const t = await startTestServer();
+  const client = new RawClient(t.address);
+  try {
+    // LogRecord.body = AnyValue{array_value{values: [AnyValue{array_value{…}}]}} 10,000 deep,
+    // built inside out: AnyValue.array_value is field 5, ArrayValue.values field 1.
+    let inner: Uint8Array = new Uint8Array(0);
+    for (let i = 0; i < 10_000; i++) {
+      const array = wrap(1, inner);
+      inner = wrap(5, array);
+    }
+    const record = wrap(5, inner); // LogRecord.body
+    const scopeLogs = wrap(2, record); // ScopeLogs.log_records
+    const resourceLogs = wrap(2, scopeLogs); // ResourceLogs.scope_logs
+    const request = wrap(1, resourceLogs); // ExportLogsServiceRequest.resource_logs
+    const r = await client.export(request);
+    assert.equal(r.code, grpc.status.INVALID_ARGUMENT, r.details);
+    assert.match(r.details, /nest/i);
+    assert.equal((await client.export(encodeLogsRequest(sampleLogs(1)))).code, grpc.status.OK);
+  } finally {
+    client.close();
+    await t.stop();
+  }
+});
+
+/** A length-delimited protobuf field. */
+function wrap(field: number, body: Uint8Array): Uint8Array {
+  const len: number[] = [];
+  for (let n = body.length;; n >>>= 7) {
+    if (n < 0x80) {
+      len.push(n);
+      break;
+    }
+    len.push((n & 0x7f) | 0x80);
+  }
+  const out = new Uint8Array(1 + len.length + body.length);
+  out[0] = (field << 3) | 2;
+  out.set(len, 1);
+  out.set(body, 1 + len.length);
+  return out;
+}
