@@ -72,7 +72,7 @@ export interface HttpServer {
 }
 
 /** How long `close` waits for in-flight requests before dropping their connections. */
-const CLOSE_GRACE_MS = 5_000;
+const CLOSE_GRACE_MS = 3_000;
 
 function textError(_req: Request, status: number, message: string): Response {
   return new Response(message + "\n", {
@@ -100,8 +100,10 @@ class Pipeline {
   readonly #cors: Cors | undefined;
   readonly #auth: ServerAuthenticator | undefined;
   readonly #encodings: Set<string>;
-  /** Aborted by `close`: ends every pending body read. */
-  readonly closing = new AbortController();
+  /** Set by `close`: new requests are answered 503 so that clients retry elsewhere. */
+  closing = false;
+  #inFlight = 0;
+  #idle: PromiseWithResolvers<void> | undefined;
 
   constructor(config: ServerConfig, handler: RequestHandler, options: HttpServerOptions) {
     this.#config = config;
@@ -126,16 +128,42 @@ class Pipeline {
 
   async handle(req: Request, addr: string): Promise<Response> {
     let res: Response;
+    this.#inFlight++;
     try {
-      res = await this.#handleInner(req, addr);
+      res = this.closing
+        ? this.#errorResponse(req, 503, "the server is shutting down")
+        : await this.#handleInner(req, addr);
     } catch (err) {
       this.#options.logger.error(`${this.#options.name}: request handler failed`, { error: err });
       res = this.#errorResponse(req, 500, "internal error");
+    } finally {
+      if (--this.#inFlight === 0) this.#idle?.resolve();
     }
+    try {
+      this.#decorate(req, res);
+    } catch { // a Response with immutable headers (e.g. from fetch): copy it first
+      res = new Response(res.body, res);
+      this.#decorate(req, res);
+    }
+    return res;
+  }
+
+  #decorate(req: Request, res: Response): void {
     for (const [k, v] of Object.entries(this.#config.responseHeaders)) res.headers.set(k, v);
     if (!this.#config.keepAlivesEnabled) res.headers.set("connection", "close");
     this.#cors?.decorate(req, res);
-    return res;
+  }
+
+  /** Resolves when no request is being handled, or after `ms`. */
+  async drained(ms: number): Promise<void> {
+    if (this.#inFlight === 0) return;
+    this.#idle ??= Promise.withResolvers<void>();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      this.#idle.promise,
+      new Promise<void>((resolve) => timer = setTimeout(resolve, ms)),
+    ]);
+    clearTimeout(timer);
   }
 
   async #handleInner(req: Request, addr: string): Promise<Response> {
@@ -167,7 +195,6 @@ class Pipeline {
     };
     const limit = this.#config.maxRequestBodySize;
     const readTimeout = this.#config.readTimeoutMs;
-    const closing = this.closing.signal;
     const started = performance.now();
     let bodyRead = false;
     const res = await this.#handler({
@@ -182,15 +209,11 @@ class Pipeline {
             new BodyError(`request body too large: the limit is ${limit} bytes`),
           );
         }
+        if (readTimeout <= 0) return readBody(req.body, encoding, limit);
         const left = readTimeout - (performance.now() - started);
-        const signal = readTimeout > 0
-          ? AbortSignal.any([
-            closing,
-            AbortSignal.timeout(Math.max(1, left)),
-          ])
-          : closing;
+        const signal = AbortSignal.timeout(Math.max(1, left));
         return readBody(req.body, encoding, limit, signal).catch((err) => {
-          if (err instanceof BodyError && signal.aborted && !closing.aborted) {
+          if (err instanceof BodyError && signal.aborted) {
             throw new BodyError(`request body not received within read_timeout (${readTimeout}ms)`);
           }
           throw err;
@@ -256,9 +279,11 @@ function serveDeno(
   options: HttpServerOptions,
 ): Promise<HttpServer> {
   const ready = Promise.withResolvers<HttpServer>();
+  const drop = new AbortController();
   const server: Deno.HttpServer<Deno.NetAddr> = Deno.serve({
     hostname,
     port,
+    signal: drop.signal,
     ...(tls ? { cert: tls.cert, key: tls.key } : {}),
     onListen: (addr) => {
       const address = formatAddress(addr.hostname, addr.port);
@@ -266,10 +291,13 @@ function serveDeno(
         address,
         url: `${tls ? "https" : "http"}://${address}`,
         close: async () => {
-          pipeline.closing.abort("the server is shutting down");
-          const timer = setTimeout(() => server.unref(), CLOSE_GRACE_MS);
-          await server.shutdown();
-          clearTimeout(timer);
+          // Deno's graceful shutdown waits for ever on a client that stopped halfway through a
+          // body; so: answer new requests 503, let those in flight finish, then drop every
+          // connection.
+          pipeline.closing = true;
+          await pipeline.drained(CLOSE_GRACE_MS);
+          drop.abort();
+          await server.finished;
         },
       });
     },
@@ -324,7 +352,7 @@ async function serveNode(
     url: `https://${address}`,
     close: async () => {
       stopWatching();
-      pipeline.closing.abort("the server is shutting down");
+      pipeline.closing = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const timer = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);

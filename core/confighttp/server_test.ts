@@ -339,3 +339,18 @@ Deno.test("parseServerConfig: upstream defaults and errors naming the key", () =
   assert.match(text, /middlewares: "middlewares" is not supported yet/);
   assert.match(text, /warning receivers::otlp::protocols::http::idle_timeout: Not enforced/);
 });
+
+Deno.test("server: close ends even with a client stuck mid-body", async () => {
+  const s = await startHttpServer(config({ endpoint: "127.0.0.1:0" }), echo, {
+    name: "test",
+    logger: nopLogger(),
+  });
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: Number(new URL(s.url).port) });
+  await conn.write(
+    new TextEncoder().encode("POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 9\r\n\r\na"),
+  );
+  await new Promise((r) => setTimeout(r, 100));
+  await s.close(); // would wait for ever on Deno's graceful shutdown alone
+  assert.equal(await conn.read(new Uint8Array(100)).catch(() => null), null, "dropped");
+  conn.close();
+});
