@@ -153,7 +153,11 @@ export class MetricsRegistry {
   renderPrometheus(extraLabels: Labels = {}): string {
     const out: string[] = [];
     for (const f of [...this.#families.values()].sort((a, b) => a.name.localeCompare(b.name))) {
-      const name = f.type === "counter" ? `${f.name}_total` : f.name;
+      // The 0.0.4 text format allows only [a-zA-Z0-9_:] in names: upstream's newer names with
+      // dots (`otelcol_processor_filter_logs.filtered`) are escaped to underscores, as
+      // Prometheus' client does for scrapes in this format.
+      const base = f.name.replace(/[^a-zA-Z0-9_:]/g, "_");
+      const name = f.type === "counter" ? `${base}_total` : base;
       out.push(`# HELP ${name} ${f.help}`, `# TYPE ${name} ${f.type}`);
       for (const s of f.series.values()) {
         const all = { ...s.labels, ...extraLabels };

@@ -131,6 +131,14 @@ Deno.test("filter drops exactly the records a condition matches and removes empt
     settings.metrics.value(FILTERED_METRIC, { processor: "filter", filter: "filter" }),
     dropped,
   );
+  // Prometheus' text format has no dots in names: rendered with an underscore.
+  assert.match(
+    settings.metrics.renderPrometheus(),
+    new RegExp(
+      `^otelcol_processor_filter_logs_filtered_total\\{filter="filter",processor="filter"\\} ${dropped}$`,
+      "m",
+    ),
+  );
 });
 
 Deno.test("filter: include/exclude blocks, include checked first", async () => {
