@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { ConfigReader } from "../../core/config/reader.ts";
+import { type ConfigReader, suggest } from "../../core/config/reader.ts";
 import type { AnyValue } from "../../core/pdata/logs.ts";
 import { compileGoRegex } from "../../receivers/filelog/go_regex.ts";
 import { configValue } from "../filter/config.ts";
@@ -89,6 +89,11 @@ export function groupNames(source: string): string[] {
   return names;
 }
 
+function didYouMean(action: string): string {
+  const hint = suggest(action, ACTIONS);
+  return hint === undefined ? "" : ` (did you mean "${hint}"?)`;
+}
+
 function readOne(r: ConfigReader, index: number, what: string): Action | undefined {
   const actionText = r.optionalString("action");
   const key = r.string("key", "");
@@ -106,9 +111,9 @@ function readOne(r: ConfigReader, index: number, what: string): Action | undefin
   if (!(ACTIONS as readonly string[]).includes(action)) {
     r.error(
       "action",
-      `Unsupported action ${JSON.stringify(actionText)} in ${where}: use one of ${
-        ACTIONS.join(", ")
-      }`,
+      `Unsupported action ${JSON.stringify(actionText)} in ${where}${
+        didYouMean(action)
+      }: use one of ${ACTIONS.join(", ")}`,
     );
     return undefined;
   }

@@ -52,7 +52,7 @@ export function readConditions(
       if (!(err instanceof OttlSyntaxError)) throw err;
       r.issues.error(
         path,
-        `Condition ${JSON.stringify(text)}: ${err.message}`,
+        `Condition '${text}': ${err.message}`,
         item.pos ?? r.posOf(key),
       );
     }
