@@ -30,14 +30,29 @@ export interface NeedsSources {
   readonly env: EnvLookup;
 }
 
+/** Variables npm:yaml (LOG_*) and npm:@grpc/grpc-js (GRPC_*) read whatever the config. */
+const LIBRARY_ENV = [
+  "LOG_TOKENS",
+  "LOG_STREAM",
+  "GRPC_NODE_VERBOSITY",
+  "GRPC_VERBOSITY",
+  "GRPC_NODE_TRACE",
+  "GRPC_TRACE",
+  "GRPC_NODE_USE_ALTERNATIVE_RESOLVER",
+  "GRPC_EXPERIMENTAL_ENABLE_OUTLIER_DETECTION",
+  "GRPC_SSL_CIPHER_SUITES",
+  "GRPC_DEFAULT_SSL_ROOTS_FILE_PATH",
+  "GRPC_NODE_DEBUG_SEND_ERROR_DETAILS",
+];
+
 /** The process' own needs: the privilege posture line, and what libraries read at load. */
 function processNeeds(b: NeedsBuilder): void {
   // /proc/self/status (CapEff) and mountinfo (read-only root) are left out: Deno lets only
   // --allow-all read /proc, so the posture line says "unknown" under allow-lists.
   b.add("sys", "uid", "(privilege posture at start)", true);
   b.add("sys", "gid", "(privilege posture at start)", true);
-  // npm:yaml checks these debugging switches whenever it parses.
-  for (const name of ["LOG_TOKENS", "LOG_STREAM"]) b.add("env", name, "(the YAML parser)");
+  // Libraries' debugging and tuning switches, read when they load or parse.
+  for (const name of LIBRARY_ENV) b.add("env", name, "(read by a library at load)");
 }
 
 /** Keeps the first of each kind+value, and drops paths inside another path of the kind. */
