@@ -141,7 +141,8 @@ export function writePodLog(host: AgentHost, pod: string, lines: string[], appen
 export function agentConfig(
   host: AgentHost,
   endpoint: string,
-  edit: (c: Record<string, any>) => void = () => {}, // deno-lint-ignore no-explicit-any
+  // deno-lint-ignore no-explicit-any
+  edit: (c: Record<string, any>) => void = () => {},
 ): string {
   const c = parse(Deno.readTextFileSync(repoFile("deploy/kubernetes/agent/agent.yaml")));
   delete c.processors.k8sattributes;
