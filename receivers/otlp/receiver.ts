@@ -10,7 +10,7 @@ import { type HttpServer, startHttpServer } from "../../core/confighttp/mod.ts";
 import type { LogsConsumer } from "../../core/consumer.ts";
 import { ObsReport } from "../../core/receiverhelper/mod.ts";
 import type { OtlpReceiverConfig } from "./config.ts";
-import { OtlpGrpcServer } from "./grpc_server.ts";
+import type { OtlpGrpcServer } from "./grpc_server.ts";
 import { logsHandler, otlpErrorResponse } from "./http.ts";
 
 /** One `otlp` receiver instance. */
@@ -43,6 +43,9 @@ export class OtlpReceiver implements Receiver {
   async start(host: Host): Promise<void> {
     const grpc = this.#config.grpc;
     if (grpc !== undefined) {
+      // Loaded only when used: grpc-js reads GRPC_* variables as it loads, which a process
+      // without env access to them (an agent under its baked allow-list) must not do.
+      const { OtlpGrpcServer } = await import("./grpc_server.ts");
       this.#grpc = await OtlpGrpcServer.start({
         config: grpc,
         settings: this.#settings,
