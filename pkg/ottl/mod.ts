@@ -12,4 +12,4 @@ export { OttlSyntaxError } from "./lexer.ts";
 export { type EvalContext, type OttlContextName, supportedPaths } from "./paths.ts";
 export { CONVERTER_NAMES } from "./functions.ts";
 export { OttlEvalError, type Value } from "./values.ts";
-export { ERROR_MODES, type ErrorMode, readConditions } from "./config.ts";
+export { type ConfiguredCondition, ERROR_MODES, type ErrorMode, readConditions } from "./config.ts";
