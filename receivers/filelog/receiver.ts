@@ -21,8 +21,12 @@ import { Pipeline } from "./operators/registry.ts";
 import { TrackedFile } from "./tracked_file.ts";
 import { Tracker, type TrackerOptions } from "./tracker.ts";
 
-/** Records per `consume` before the receiver sends a batch mid-poll. */
-const BATCH_RECORDS = 4096;
+/**
+ * Records per `consume` before the receiver sends a batch mid-poll: the `batch` processor's
+ * default `send_batch_size`, so that a chunk fills a batch and leaves at once (batch
+ * acknowledges only after the export; a smaller chunk would wait out its `timeout`).
+ */
+export const BATCH_RECORDS = 8192;
 /**
  * Least time between two checkpoint writes while running, once the checkpoint is large
  * (many files); a small one is written after every poll that moved, as upstream does, so
@@ -30,6 +34,12 @@ const BATCH_RECORDS = 4096;
  */
 const CHECKPOINT_EVERY_MS = 1000;
 const LARGE_CHECKPOINT_BYTES = 64 * 1024;
+/**
+ * Within a poll (a backlog), a checkpoint is also written once this many records were
+ * accepted since the last one (a small checkpoint) or CHECKPOINT_EVERY_MS passed: a crash
+ * re-sends at most about this many records, or a second's worth, plus the batch in flight.
+ */
+export const CHECKPOINT_EVERY_RECORDS = 16384;
 /** How long shutdown waits for a poll (and its delivery) to finish before giving up on it. */
 const SHUTDOWN_GRACE_MS = 5000;
 
@@ -62,6 +72,8 @@ export class FilelogReceiver implements Receiver {
   #lastCheckpoint = 0;
   #lastCheckpointBytes = 0;
   #lastCount = -1;
+  /** Records accepted since the last checkpoint write. */
+  #acceptedSince = 0;
   #started = false;
   #polling: Promise<void> = Promise.resolve();
   readonly #openFiles: Gauge;
@@ -174,7 +186,10 @@ export class FilelogReceiver implements Receiver {
       } catch (err) {
         this.#settings.logger.error("Poll failed; retrying at the next interval", { error: err });
       }
-      const wait = Math.max(0, this.#cfg.pollIntervalMs - (Date.now() - t0));
+      // A backlog left for the next round is read on at once.
+      const wait = this.#tracker.backlog
+        ? 0
+        : Math.max(0, this.#cfg.pollIntervalMs - (Date.now() - t0));
       if (!this.#stopping) await this.#sleep(wait);
     }
   }
@@ -263,8 +278,8 @@ export class FilelogReceiver implements Receiver {
   /** Sends the current batch and, once accepted, advances the files' acknowledged positions. */
   async #flush(): Promise<void> {
     const marks = this.#marks();
-    if (this.#builder.count > 0) {
-      const count = this.#builder.count;
+    const count = this.#builder.count;
+    if (count > 0) {
       const logs = this.#builder.take();
       if (!await this.#deliver(logs, count)) return; // shutting down: positions stay behind
     }
@@ -275,6 +290,15 @@ export class FilelogReceiver implements Receiver {
         m.tf.dirty = true;
       }
     }
+    this.#acceptedSince += count;
+    if (count > 0 && (this.#acceptedSince >= CHECKPOINT_EVERY_RECORDS || this.#checkpointDue())) {
+      await this.#checkpoint(false);
+    }
+  }
+
+  /** True when the last checkpoint write is older than CHECKPOINT_EVERY_MS. */
+  #checkpointDue(): boolean {
+    return Date.now() - this.#lastCheckpoint >= CHECKPOINT_EVERY_MS;
   }
 
   /** Delivers one batch, retrying retryable errors with backoff; false when abandoned. */
@@ -362,6 +386,7 @@ export class FilelogReceiver implements Receiver {
       this.#lastCheckpoint = now;
       this.#lastCheckpointBytes = data.length;
       this.#lastCount = files.size;
+      this.#acceptedSince = 0;
     } catch (err) {
       for (const tf of files) tf.dirty = true;
       this.#settings.logger.error("Could not save checkpoint; will retry", { error: err });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   attrs,
+  eventually,
   hostWithStorage,
   plainHost,
   polls,
@@ -130,5 +131,23 @@ Deno.test("filelog checkpoints only what the consumer accepted and resumes there
   await polls(r3, 2);
   assert.deepEqual(sink3.bodies(), ["l4"]);
   await r3.shutdown();
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("filelog reads a backlog in rounds without waiting for poll_interval between them", async () => {
+  const dir = await tempDir();
+  const text = Array.from({ length: 8000 }, (_, i) => `${i} ${"x".repeat(90)}\n`);
+  await Deno.writeTextFile(`${dir}/a.log`, text.join(""));
+  const sink = new Sink();
+  const r = receiver(
+    { include: [`${dir}/*.log`], start_at: "beginning", poll_interval: "1h" },
+    sink,
+    undefined,
+    { readBudget: 1 }, // one read per poll
+  );
+  await r.start(plainHost);
+  await eventually("the backlog is read", () => sink.bodies().length === 8000);
+  assert.deepEqual(sink.bodies().map((b) => b.split(" ")[0]), text.map((_, i) => String(i)));
+  await r.shutdown();
   await Deno.remove(dir, { recursive: true });
 });

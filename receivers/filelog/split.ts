@@ -96,8 +96,9 @@ export class Splitter {
         pos = i + unit;
         continue;
       }
-      if (end - pos >= max) {
-        // No newline within max_log_size: cut the token there (on a character boundary).
+      if (end - pos >= max + unit || (flush && end - pos >= max)) {
+        // No newline within max_log_size (the byte after it seen too, unless at the end):
+        // cut the token there (on a character boundary).
         const cutAt = this.#boundary(data, pos, pos + max);
         this.#emit(data, pos, cutAt, cutAt, true, on);
         pos = cutAt;

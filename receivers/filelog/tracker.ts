@@ -48,6 +48,8 @@ export interface TrackerOptions extends Partial<Omit<WatchOptions, "pollInterval
   readonly watch?: boolean;
   /** Once aborted (shutdown), polls and reads stop at the next chunk boundary. */
   readonly signal?: AbortSignal;
+  /** Bytes a poll reads of one plain file at most (default {@linkcode READ_BUDGET}). */
+  readonly readBudget?: number;
 }
 
 /** What the last poll did (tests). */
@@ -59,11 +61,21 @@ export interface PollStats {
 }
 
 const CHUNK = 1024 * 1024;
+/**
+ * Bytes read before the tokens are handed on and the consumer may be waited for: a batch
+ * holds at most about this much beyond BATCH_RECORDS, which bounds what a crash re-sends.
+ */
+export const READ_CHUNK = 256 * 1024;
 const EMPTY: ReadonlySet<string> = new Set();
 const HEADER_DECODER = new TextDecoder();
 /** Largest expected read done with synchronous ops. */
 const SYNC_READ_MAX = 256 * 1024;
 const SIBLING_LIMIT = 200;
+/**
+ * Bytes one poll reads of one current file at most. A backlog is then read in rounds, every
+ * file getting its share in turn, and the receiver polls again at once while one is left.
+ */
+export const READ_BUDGET = 4 * 1024 * 1024;
 
 /** Reads files for one receiver. */
 export class Tracker {
@@ -82,6 +94,7 @@ export class Tracker {
   readonly #reported = new Set<string>();
   readonly #retainPolls: number;
   readonly #signal: AbortSignal | undefined;
+  readonly #readBudget: number;
   /** Paths that could not be opened for lack of file descriptors: checked again next poll. */
   readonly #retryOpen = new Set<string>();
   /** Of those, the ones seen in the first poll: `start_at: end` still applies to them. */
@@ -105,6 +118,8 @@ export class Tracker {
   readonly stats: TrackerStats = { invalidEncoding: 0, cutTokens: 0, unreadable: 0, records: 0 };
   /** What the last poll did. */
   readonly lastPoll: PollStats = { sweep: true, checked: 0 };
+  /** True when the last poll left data unread in a file (its read budget ran out). */
+  backlog = false;
 
   /**
    * `options.watch: false` never uses change notifications; `options.sweepMs` is the longest
@@ -121,6 +136,7 @@ export class Tracker {
     this.#out = out;
     this.#finder = new Finder(cfg.include, cfg.exclude);
     this.#signal = options.signal;
+    this.#readBudget = options.readBudget ?? READ_BUDGET;
     const roots = this.#finder.watchRoots();
     // Batching and mtime ordering decide from every file's stat on every poll.
     const statsAll = cfg.maxBatches > 0 || cfg.ordering?.usesMtime === true;
@@ -190,6 +206,7 @@ export class Tracker {
   async poll(nowMs: number, sweep = true): Promise<void> {
     this.#observed = BigInt(nowMs) * 1_000_000n;
     this.#fdWarned = false;
+    this.backlog = false;
     const plan: PollPlan = sweep || this.#firstPoll || this.#watch === undefined
       ? { sweep: true, hints: undefined, checkMisses: false }
       : this.#watch.begin(nowMs, this.#finder.dirCount);
@@ -262,7 +279,7 @@ export class Tracker {
     for (const tf of toRead) {
       if (this.#stopped) break;
       if (!this.#files.has(tf)) continue;
-      await this.#readFile(tf, nowMs, false);
+      await this.#readFile(tf, nowMs, false, this.#readBudget);
       this.#trimHandles();
     }
     this.#firstPoll = false;
@@ -633,8 +650,11 @@ export class Tracker {
     this.#forget(tf);
   }
 
-  /** Reads a file from its offset to the end, handing tokens on; `final` flushes a partial line. */
-  async #readFile(tf: TrackedFile, now: number, final: boolean): Promise<void> {
+  /**
+   * Reads a file from its offset to the end (a plain file: at most about `budget` bytes),
+   * handing tokens on; `final` flushes a partial line.
+   */
+  async #readFile(tf: TrackedFile, now: number, final: boolean, budget = Infinity): Promise<void> {
     if (tf.handle === undefined) {
       // Closed to respect max_concurrent_files: reopen, if the path still holds this content.
       const h = this.#openFile(tf.path);
@@ -659,7 +679,7 @@ export class Tracker {
     if (this.#cfg.acquireFsLock && !this.#tryLock(tf, handle)) return;
     try {
       if (tf.gzip) await this.#readGzip(tf, now, final);
-      else await this.#readPlain(tf, now, final);
+      else await this.#readPlain(tf, now, final, budget);
     } catch (err) {
       this.#log.warn("Read failed; will retry next poll", { path: tf.path, error: err });
       tf.lastSize = -1; // not "unchanged" next poll: read again from readOffset
@@ -685,7 +705,7 @@ export class Tracker {
     return false;
   }
 
-  async #readPlain(tf: TrackedFile, now: number, final: boolean): Promise<void> {
+  async #readPlain(tf: TrackedFile, now: number, final: boolean, budget: number): Promise<void> {
     const h = tf.handle!;
     const pos = tf.readOffset;
     // Small increments (the steady state) are read synchronously: ~1µs per op against ~50µs
@@ -698,13 +718,14 @@ export class Tracker {
       final,
       pos,
       sync ? (b) => h.readSync(b) ?? 0 : async (b) => (await h.read(b)) ?? 0,
+      budget,
     );
   }
 
   /**
    * The chunk loop shared by plain and gzip files: fills the buffer from `read` (content
    * position `pos` onwards), hands complete tokens on, and waits for the consumer after
-   * each chunk.
+   * each chunk; stops after the chunk that used up `budget` (the rest waits for the next poll).
    */
   async #readChunks(
     tf: TrackedFile,
@@ -712,14 +733,16 @@ export class Tracker {
     final: boolean,
     start: number,
     read: (into: Uint8Array) => number | Promise<number>,
+    budget = Infinity,
   ): Promise<void> {
     const buf = this.#buf;
     let pos = start;
     let filled = 0;
     for (;;) {
       let eof = false;
-      while (filled < buf.length) {
-        const got = read(buf.subarray(filled));
+      const want = Math.min(buf.length, filled + READ_CHUNK);
+      while (filled < want) {
+        const got = read(buf.subarray(filled, want));
         const r = typeof got === "number" ? got : await got;
         if (r === 0) {
           eof = true;
@@ -739,7 +762,7 @@ export class Tracker {
           pos += head;
           filled -= head;
           if (head > 0) this.touched.add(tf);
-          if (eof || head === 0) return;
+          if (eof) return;
           continue;
         }
       }
@@ -752,8 +775,13 @@ export class Tracker {
         await this.#out.chunkDone();
         // Shutting down: stop here; the position is after the last token handed on.
         if (this.#stopped) return;
+        if (pos - start >= budget && !eof) {
+          this.backlog = true;
+          return;
+        }
       }
-      if (eof || used === 0) break;
+      // A token longer than what was read so far: read more (a full buffer always holds one).
+      if (eof || (used === 0 && filled === buf.length)) break;
     }
     this.#flushState(tf, buf, filled, pos, now, final);
   }

@@ -191,3 +191,35 @@ Deno.test("exclude_older_than: a file skipped while old keeps its position and i
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a backlog is read fairly: each poll reads a budget of every file, each file in order", async () => {
+  const dir = await tempDir();
+  const lines = 8000; // ~0.8 MB per file: several reads
+  for (const f of ["a", "b", "c"]) {
+    const text = Array.from({ length: lines }, (_, i) => `${f} ${i} ${"x".repeat(90)}\n`);
+    await Deno.writeTextFile(`${dir}/${f}.log`, text.join(""));
+  }
+  const seen: string[] = [];
+  const t = new Tracker(
+    mustParse({ include: [`${dir}/*.log`], start_at: "beginning" }),
+    nopLogger(),
+    { entry: (e: Entry) => void seen.push(String(e.body)), chunkDone: () => Promise.resolve() },
+    { watch: false, readBudget: 1 }, // one read per file and poll
+  );
+  try {
+    await t.poll(Date.now());
+    const of = (f: string) => seen.filter((b) => b.startsWith(`${f} `)).map((b) => b.split(" ")[1]);
+    for (const f of ["a", "b", "c"]) {
+      assert.ok(of(f).length > 0 && of(f).length < lines, `${f}: ${of(f).length} after one poll`);
+    }
+    assert.equal(t.backlog, true);
+    for (let i = 0; i < 20 && t.backlog; i++) await t.poll(Date.now());
+    assert.equal(t.backlog, false);
+    for (const f of ["a", "b", "c"]) {
+      assert.deepEqual(of(f), Array.from({ length: lines }, (_, i) => String(i)), `${f} in order`);
+    }
+  } finally {
+    await t.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
