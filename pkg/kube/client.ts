@@ -77,9 +77,7 @@ export class ResourceExpiredError extends Error {
 
 interface RawResponse {
   status: number;
-  body: AsyncIterable<Uint8Array>;
-  /** Stops reading the body and releases the connection. */
-  cancel(): void;
+  body: ReadableStream<Uint8Array>;
 }
 
 /** Display name of a resource type for messages and RBAC hints: `pods`, `replicasets.apps`. */
@@ -100,7 +98,7 @@ const PARTIAL_LIST_ACCEPT =
 const PARTIAL_ACCEPT =
   "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json";
 
-async function readText(body: AsyncIterable<Uint8Array>, limit = 64 * 1024): Promise<string> {
+async function readText(body: ReadableStream<Uint8Array>, limit = 64 * 1024): Promise<string> {
   const chunks: Uint8Array[] = [];
   let n = 0;
   for await (const chunk of body) {
@@ -195,7 +193,7 @@ export class KubeClient {
     let resp = await this.#send(url, await this.#headers(accept), signal);
     if (resp.status === 401 && this.config.token) {
       // A rotated token: read the file again and retry once.
-      resp.cancel();
+      await resp.body.cancel().catch(() => {});
       this.config.token.invalidate();
       resp = await this.#send(url, await this.#headers(accept), signal);
     }
@@ -211,12 +209,7 @@ export class KubeClient {
       return await this.#sendNode(url, headers, signal);
     }
     const resp = await fetch(url, { headers, signal, client: this.#httpClient });
-    const body = resp.body;
-    return {
-      status: resp.status,
-      body: body ?? (async function* () {})(),
-      cancel: () => void body?.cancel().catch(() => {}),
-    };
+    return { status: resp.status, body: resp.body ?? ReadableStream.from([]) };
   }
 
   #sendNode(url: string, headers: Record<string, string>, signal: AbortSignal) {
@@ -231,8 +224,7 @@ export class KubeClient {
       }, (res) => {
         resolve({
           status: res.statusCode ?? 0,
-          body: res as AsyncIterable<Uint8Array>,
-          cancel: () => res.destroy(),
+          body: ReadableStream.from(res as AsyncIterable<Uint8Array>),
         });
       });
       req.on("error", reject);
@@ -242,7 +234,6 @@ export class KubeClient {
 
   async #fail(resp: RawResponse, verb: string, res: ResourceType): Promise<never> {
     const text = await readText(resp.body).catch(() => "");
-    resp.cancel();
     let detail = text.trim().slice(0, 300);
     try {
       const status = JSON.parse(text) as { message?: string };
@@ -293,15 +284,25 @@ export class KubeClient {
   ): Promise<void> {
     const idle = new IdleTimer(this.idleTimeoutMs);
     try {
-      const resp = await this.#get(url, accept, AbortSignal.any([signal, idle.signal]));
+      const both = AbortSignal.any([signal, idle.signal]);
+      const resp = await this.#get(url, accept, both);
       if (resp.status !== 200) await this.#fail(resp, verb, res);
+      // Cancelling the reader ends a pending read at once; an aborted fetch alone was seen
+      // to leave a read of a busy stream pending forever (Deno 2.9).
+      const reader = resp.body.getReader();
+      const cancel = () => void reader.cancel().catch(() => {});
+      both.addEventListener("abort", cancel);
       try {
-        for await (const chunk of resp.body) {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done || both.aborted) break;
           idle.reset();
-          if (!onChunk(chunk)) break;
+          if (!onChunk(value)) break;
         }
+        if (both.aborted) throw both.reason ?? new DOMException("aborted", "AbortError");
       } finally {
-        resp.cancel();
+        both.removeEventListener("abort", cancel);
+        cancel();
       }
     } catch (err) {
       if (idle.fired && !signal.aborted) {

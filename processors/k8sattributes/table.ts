@@ -1,8 +1,11 @@
 /**
  * The pod table of one processor: indexes from association keys to pod records, fed by the
  * shared pod informer. Deleted pods stay findable for a grace period so late records are
- * still enriched; when two pods share an IP the newer one wins; hostNetwork pods are never
- * indexed by IP; static pods are also found by their config hash (the UID in their log path).
+ * still enriched. When several pods claim one key (an IP reused while the old pod is in its
+ * grace period, or a late event), all are kept and the lookup returns the newest live one,
+ * else the newest deleted one, so a deletion hands the key back to the right pod. hostNetwork
+ * pods are never indexed by IP; static pods are also found by their config hash (the UID in
+ * their log path).
  *
  * @module
  */
@@ -39,10 +42,22 @@ function valuesOf(pod: PodRecord, field: PodField): readonly string[] {
   }
 }
 
+/** The newest live claimant, else the newest deleted one. */
+function best(claimants: readonly PodRecord[]): PodRecord {
+  let pick = claimants[0]!;
+  for (const p of claimants) {
+    const live = p.deletedAt === 0;
+    const pickLive = pick.deletedAt === 0;
+    if ((live && !pickLive) || (live === pickLive && p.startTime > pick.startTime)) pick = p;
+  }
+  return pick;
+}
+
 /** See the module doc. */
 export class PodTable implements InformerHandler<PodRecord> {
   readonly #fieldSets: readonly (readonly PodField[])[];
-  readonly #indexes: Map<string, PodRecord>[];
+  /** Key → the one pod under it, or every claimant when several pods share it. */
+  readonly #indexes: Map<string, PodRecord | PodRecord[]>[];
   readonly #exclude: readonly RegExp[];
   readonly #events: TableEvents;
   readonly #now: () => number;
@@ -75,7 +90,8 @@ export class PodTable implements InformerHandler<PodRecord> {
 
   /** The pod under `key` in index `index`. */
   lookup(index: number, key: string): PodRecord | undefined {
-    return this.#indexes[index]?.get(key);
+    const v = this.#indexes[index]?.get(key);
+    return Array.isArray(v) ? best(v) : v;
   }
 
   #excluded(pod: PodRecord): boolean {
@@ -86,13 +102,14 @@ export class PodTable implements InformerHandler<PodRecord> {
     this.#fieldSets.forEach((fields, i) => {
       const map = this.#indexes[i]!;
       for (const key of podKeys(fields, (f) => valuesOf(pod, f))) {
-        const existing = map.get(key);
-        // Another live pod that started later keeps the key (an IP reused by a newer pod).
-        if (
-          existing !== undefined && existing.uid !== pod.uid && existing.deletedAt === 0 &&
-          existing.startTime > pod.startTime
-        ) continue;
-        map.set(key, pod);
+        const v = map.get(key);
+        if (v === undefined || (!Array.isArray(v) && v.uid === pod.uid)) map.set(key, pod);
+        else if (!Array.isArray(v)) map.set(key, [v, pod]);
+        else {
+          const same = v.findIndex((p) => p.uid === pod.uid);
+          if (same < 0) v.push(pod);
+          else v[same] = pod;
+        }
       }
     });
   }
@@ -101,7 +118,12 @@ export class PodTable implements InformerHandler<PodRecord> {
     this.#fieldSets.forEach((fields, i) => {
       const map = this.#indexes[i]!;
       for (const key of podKeys(fields, (f) => valuesOf(pod, f))) {
-        if (map.get(key) === pod) map.delete(key);
+        const v = map.get(key);
+        if (v === pod) map.delete(key);
+        else if (Array.isArray(v)) {
+          const rest = v.filter((p) => p !== pod);
+          map.set(key, rest.length === 1 ? rest[0]! : rest);
+        }
       }
     });
   }
