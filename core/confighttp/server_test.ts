@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import https from "node:https";
 import zlib from "node:zlib";
 import type { ServerAuthenticator } from "../auth.ts";
 import type { Extension, Host } from "../component.ts";
@@ -353,4 +354,35 @@ Deno.test("server: close ends even with a client stuck mid-body", async () => {
   await s.close(); // would wait for ever on Deno's graceful shutdown alone
   assert.equal(await conn.read(new Uint8Array(100)).catch(() => null), null, "dropped");
   conn.close();
+});
+
+/** Status of a POST through node:https capped at `maxVersion`, or the TLS error's message. */
+function postWithTls(url: string, ca: string, maxVersion: "TLSv1.2" | "TLSv1.3"): Promise<string> {
+  return new Promise((resolve) => {
+    const req = https.request(url, { method: "POST", ca, maxVersion }, (res) => {
+      res.resume();
+      res.on("end", () => resolve(String(res.statusCode)));
+    });
+    req.on("error", (err) => resolve(err.message));
+    req.end("x");
+  });
+}
+
+Deno.test("server: tls::min_version 1.3 refuses TLS 1.2 clients", async () => {
+  const certs = await makeTestCerts();
+  try {
+    for (const [min, tls12] of [["1.2", "200"], ["1.3", "error"]] as const) {
+      await withServer({
+        endpoint: "127.0.0.1:0",
+        tls: { cert_file: certs.serverCertFile, key_file: certs.serverKeyFile, min_version: min },
+      }, async (s) => {
+        const url = s.url.replace("127.0.0.1", "localhost");
+        assert.equal(await postWithTls(url, certs.caPem, "TLSv1.3"), "200");
+        const got = await postWithTls(url, certs.caPem, "TLSv1.2");
+        assert.equal(got === "200" ? "200" : "error", tls12, got);
+      });
+    }
+  } finally {
+    await Deno.remove(certs.dir, { recursive: true });
+  }
 });
