@@ -42,12 +42,14 @@ export function parseReceiverConfig(plain: Record<string, unknown>): OtlpReceive
 
 /**
  * Starts a receiver with `http` as its `protocols::http` (endpoint defaults to
- * `127.0.0.1:0`). `consume` decides each answer; by default every batch is accepted.
+ * `127.0.0.1:0`). `consume` decides each answer; by default every batch is accepted. With
+ * `keep: false` nothing is kept in `received` (long runs).
  */
 export async function startReceiver(
   http: Record<string, unknown> = {},
   consume?: (logs: Logs, ctx: ConsumeContext) => Promise<void>,
   extensions: Record<string, Extension> = {},
+  keep = true,
 ): Promise<TestReceiver> {
   const config = parseReceiverConfig({
     protocols: { http: { endpoint: "127.0.0.1:0", ...http } },
@@ -67,7 +69,7 @@ export async function startReceiver(
     mutatesData: false,
     async consume(logs, ctx) {
       if (consume) await consume(logs, ctx);
-      received.push({ logs, ctx });
+      if (keep) received.push({ logs, ctx });
     },
   };
   const receiver = otlpFactory.create(settings, config, next) as OtlpReceiver;
