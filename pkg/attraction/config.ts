@@ -8,7 +8,7 @@
 
 import { type ConfigReader, suggest } from "../../core/config/reader.ts";
 import type { AnyValue } from "../../core/pdata/logs.ts";
-import { compileGoRegex } from "../../receivers/filelog/go_regex.ts";
+import { compileGoRegex } from "../stanza/go_regex.ts";
 import { configValue } from "../filter/config.ts";
 
 /** The actions upstream knows. */

@@ -18,7 +18,7 @@ import type {
   LogRecord,
   Resource,
 } from "../../core/pdata/logs.ts";
-import { compileGoRegex } from "../../receivers/filelog/go_regex.ts";
+import { compileGoRegex } from "../stanza/go_regex.ts";
 import { anyValuesEqual, goJson } from "../ottl/values.ts";
 
 /** `strict` compares exactly; `regexp` treats the configured strings as Go patterns. */

@@ -7,9 +7,9 @@
  */
 
 import type { ConfigReader } from "../../core/config/reader.ts";
-import { type OperatorSpec, parseOperators } from "./operators/registry.ts";
-import { compileValueTemplate, type ValueTemplate } from "./expr.ts";
-import { compileGoRegex } from "./go_regex.ts";
+import { type OperatorSpec, parseOperators } from "../../pkg/stanza/operator/registry.ts";
+import { compileValueTemplate, type ValueTemplate } from "../../pkg/stanza/expr.ts";
+import { compileGoRegex } from "../../pkg/stanza/go_regex.ts";
 import { type OrderingConfig, parseOrdering } from "./ordering.ts";
 
 /** Where a never-seen file starts being read on the first poll. */

@@ -6,7 +6,7 @@
  */
 
 import type { FilelogConfig } from "./config.ts";
-import type { ValueMap } from "./entry.ts";
+import type { ValueMap } from "../../pkg/stanza/entry.ts";
 
 let users: Map<number, string> | undefined;
 let groups: Map<number, string> | undefined;

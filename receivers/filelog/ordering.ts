@@ -12,8 +12,8 @@
  */
 
 import type { ConfigReader } from "../../core/config/reader.ts";
-import { compileGoRegex } from "./go_regex.ts";
-import { compileLayout, type TimeLayout } from "./timeparse.ts";
+import { compileGoRegex } from "../../pkg/stanza/go_regex.ts";
+import { compileLayout, type TimeLayout } from "../../pkg/stanza/parse/timeparse.ts";
 
 /** How one `sort_by` rule orders files. */
 export type SortType = "numeric" | "alphabetical" | "timestamp" | "mtime";

@@ -15,18 +15,14 @@ import { ObsReport } from "../../core/receiverhelper/mod.ts";
 import type { Counter, Gauge } from "../../core/telemetry/metrics.ts";
 import { decodeCheckpoint, encodeCheckpoint, encodeFile, KNOWN_FILES_KEY } from "./checkpoint.ts";
 import type { FilelogConfig } from "./config.ts";
-import { LogsBuilder } from "./convert.ts";
-import type { ValueMap } from "./entry.ts";
-import { Pipeline } from "./operators/registry.ts";
+import { LogsBuilder } from "../../pkg/stanza/adapter/convert.ts";
+import type { ValueMap } from "../../pkg/stanza/entry.ts";
+import { Pipeline } from "../../pkg/stanza/operator/registry.ts";
 import { TrackedFile } from "./tracked_file.ts";
 import { Tracker, type TrackerOptions } from "./tracker.ts";
 
-/**
- * Records per `consume` before the receiver sends a batch mid-poll: the `batch` processor's
- * default `send_batch_size`, so that a chunk fills a batch and leaves at once (batch
- * acknowledges only after the export; a smaller chunk would wait out its `timeout`).
- */
-export const BATCH_RECORDS = 8192;
+/** Records per `consume` before the receiver sends a batch mid-poll. */
+export const BATCH_RECORDS = 4096;
 /**
  * Least time between two checkpoint writes while running, once the checkpoint is large
  * (many files); a small one is written after every poll that moved, as upstream does, so

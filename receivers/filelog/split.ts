@@ -7,7 +7,7 @@
  */
 
 import type { FilelogConfig } from "./config.ts";
-import type { Value } from "./entry.ts";
+import type { Value } from "../../pkg/stanza/entry.ts";
 
 /** Called for each token: [start, end) within `data`, and the position after it. */
 export type OnToken = (start: number, end: number, next: number, cut: boolean) => void;

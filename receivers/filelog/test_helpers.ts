@@ -1,6 +1,6 @@
 /**
  * Test helpers: settings, hosts, an in-memory StorageClient, a collecting consumer, config
- * parsing from plain objects.
+ * parsing from plain objects (operator pipelines: pkg/stanza/testing.ts).
  *
  * @module
  */
@@ -16,11 +16,9 @@ import { ConfigIssues, ConfigReader } from "../../core/config/reader.ts";
 import type { ConsumeContext, LogsConsumer } from "../../core/consumer.ts";
 import type { AnyValue, LogRecord, Logs } from "../../core/pdata/logs.ts";
 import type { StorageClient, StorageExtension, StorageOperation } from "../../core/storage.ts";
-import { type Logger, nopLogger } from "../../core/telemetry/logger.ts";
+import { nopLogger } from "../../core/telemetry/logger.ts";
 import { MetricsRegistry } from "../../core/telemetry/metrics.ts";
 import { type FilelogConfig, parseFilelogConfig } from "./config.ts";
-import type { Entry } from "./entry.ts";
-import { Pipeline } from "./operators/registry.ts";
 import { FilelogReceiver, type ReceiverOptions } from "./receiver.ts";
 
 /** Parses a config from a plain object; returns the config and the error messages. */
@@ -201,31 +199,4 @@ export async function eventually(
 /** Polls a started receiver `n` times (the background loop also polls; pollOnce is serialised by tests). */
 export async function polls(r: FilelogReceiver, n = 1): Promise<void> {
   for (let i = 0; i < n; i++) await r.pollOnce();
-}
-
-/** A pipeline of `operators` as configured, collecting what it emits and its error count. */
-export interface TestPipeline {
-  p: Pipeline;
-  out: Entry[];
-  /** Errors counted by operator id, in order. */
-  errors: string[];
-}
-
-/**
- * Builds a {@linkcode TestPipeline}. By default its logger drops everything and what it emits
- * is collected in `out`; `sink` receives it instead.
- */
-export function testPipeline(
-  operators: Array<Record<string, unknown>>,
-  options: { logger?: Logger; sink?: (e: Entry) => void } = {},
-): TestPipeline {
-  const cfg = mustParse({ include: ["/x"], operators });
-  const out: Entry[] = [];
-  const errors: string[] = [];
-  const p = new Pipeline(
-    cfg.operators,
-    { logger: options.logger ?? nopLogger(), countError: (id) => errors.push(id) },
-    options.sink ?? ((e) => out.push(e)),
-  );
-  return { p, out, errors };
 }

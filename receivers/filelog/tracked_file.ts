@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { ValueMap } from "./entry.ts";
+import type { ValueMap } from "../../pkg/stanza/entry.ts";
 
 let nextId = 1;
 

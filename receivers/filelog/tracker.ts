@@ -15,12 +15,12 @@
 
 import type { Logger } from "../../core/telemetry/logger.ts";
 import type { FilelogConfig } from "./config.ts";
-import { type Entry, newEntry, type ValueMap } from "./entry.ts";
+import { type Entry, newEntry, type ValueMap } from "../../pkg/stanza/entry.ts";
 import { baseName, dirName, fileAttributes } from "./file_attrs.ts";
 import { FingerprintIndex, isGzip, readHead, startsWith } from "./fingerprint.ts";
 import { GunzipReader, gzipHead as inflateHead } from "./gzip_stream.ts";
 import { Finder } from "./glob.ts";
-import { Pipeline } from "./operators/registry.ts";
+import { Pipeline } from "../../pkg/stanza/operator/registry.ts";
 import { orderPaths } from "./ordering.ts";
 import { Splitter, TokenDecoder } from "./split.ts";
 import { TrackedFile } from "./tracked_file.ts";

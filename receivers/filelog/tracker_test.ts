@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { gzipSync } from "node:zlib";
 import { nopLogger } from "../../core/telemetry/logger.ts";
-import type { Entry } from "./entry.ts";
+import type { Entry } from "../../pkg/stanza/entry.ts";
 import { gzipHead } from "./gzip_stream.ts";
 import { decodeCheckpoint, KNOWN_FILES_KEY } from "./checkpoint.ts";
 import {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { toAnyValue } from "../convert.ts";
+import { toAnyValue } from "../adapter/convert.ts";
 import { type Entry, newEntry } from "../entry.ts";
-import { testPipeline } from "../test_helpers.ts";
+import { testPipeline } from "../testing.ts";
 
 function parse(op: Record<string, unknown>, line: string): { out: Entry[]; errors: number } {
   const { p, out, errors } = testPipeline([{ type: "json_parser", ...op }]);

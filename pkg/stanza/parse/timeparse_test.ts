@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { newEntry } from "./entry.ts";
-import { testPipeline } from "./test_helpers.ts";
+import { newEntry } from "../entry.ts";
+import { testPipeline } from "../testing.ts";
 import { compileLayout } from "./timeparse.ts";
 
 const ns = (iso: string): bigint => BigInt(Date.parse(iso)) * 1_000_000n;

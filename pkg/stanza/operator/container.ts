@@ -10,7 +10,7 @@
 import type { ConfigReader } from "../../../core/config/reader.ts";
 import type { Entry, ValueMap } from "../entry.ts";
 import { type Field, fieldText, getField, setField } from "../field.ts";
-import { parseRfc3339Nano } from "../rfc3339.ts";
+import { parseRfc3339Nano } from "../parse/rfc3339.ts";
 import {
   type BuildContext,
   type CommonConfig,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { newEntry, type Value } from "../entry.ts";
-import { testPipeline } from "../test_helpers.ts";
+import { testPipeline } from "../testing.ts";
 import type { Entry } from "../entry.ts";
 import { Pipeline } from "./registry.ts";
 

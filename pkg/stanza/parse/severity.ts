@@ -7,8 +7,8 @@
  * @module
  */
 
-import type { ConfigReader } from "../../core/config/reader.ts";
-import type { Value } from "./entry.ts";
+import type { ConfigReader } from "../../../core/config/reader.ts";
+import type { Value } from "../entry.ts";
 
 /** Upstream's level names and their OTLP severity numbers. */
 export const LEVELS: Readonly<Record<string, number>> = {

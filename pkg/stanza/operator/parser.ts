@@ -8,8 +8,8 @@
 import type { ConfigReader } from "../../../core/config/reader.ts";
 import type { Entry, Value } from "../entry.ts";
 import { type Field, fieldText, getField, parseField, setField } from "../field.ts";
-import { parseSeverityMapping, type SeverityMapper } from "../severity.ts";
-import { compileLayout, EPOCH_LAYOUTS, parseEpoch, type TimeLayout } from "../timeparse.ts";
+import { parseSeverityMapping, type SeverityMapper } from "../parse/severity.ts";
+import { compileLayout, EPOCH_LAYOUTS, parseEpoch, type TimeLayout } from "../parse/timeparse.ts";
 
 /** Reads a field key; reports a bad field and returns the default. */
 export function readField(r: ConfigReader, key: string, def: string): Field {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createLogger } from "../../../core/telemetry/logger.ts";
 import { type Entry, newEntry } from "../entry.ts";
-import { testPipeline } from "../test_helpers.ts";
+import { testPipeline } from "../testing.ts";
 import { SinkError } from "./operator.ts";
 
 /** Runs JSON lines through `ops`; collects output, counted errors and logged lines. */

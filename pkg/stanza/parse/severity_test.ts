@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { newEntry, type Value } from "./entry.ts";
-import { parse, testPipeline } from "./test_helpers.ts";
+import { newEntry, type Value } from "../entry.ts";
+import { parseOperatorList, testPipeline } from "../testing.ts";
 
 /** Maps each value with a severity_parser on attributes.s; returns [number, text] pairs. */
 function severities(
@@ -56,10 +56,7 @@ Deno.test("presets otel and aliases are the level names and numbers only; none m
 });
 
 Deno.test("an unknown preset is a config error that names the choices", () => {
-  const { errors } = parse({
-    include: ["/x"],
-    operators: [{ type: "severity_parser", preset: "syslog" }],
-  });
+  const { errors } = parseOperatorList([{ type: "severity_parser", preset: "syslog" }]);
   assert.equal(errors.length, 1);
   assert.match(errors[0]!, /preset/);
   assert.match(errors[0]!, /otel/);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { type Entry, newEntry, type Value } from "../entry.ts";
-import { testPipeline } from "../test_helpers.ts";
+import { testPipeline } from "../testing.ts";
 
 function run(
   ops: Array<Record<string, unknown>>,

@@ -5,8 +5,14 @@
  * @module
  */
 
-import type { AnyValue, KeyValue, LogRecord, Logs, ResourceLogs } from "../../core/pdata/logs.ts";
-import type { Entry, Value, ValueMap } from "./entry.ts";
+import type {
+  AnyValue,
+  KeyValue,
+  LogRecord,
+  Logs,
+  ResourceLogs,
+} from "../../../core/pdata/logs.ts";
+import type { Entry, Value, ValueMap } from "../entry.ts";
 
 const EMPTY = new Uint8Array(0);
 

@@ -1,0 +1,51 @@
+/**
+ * Test helpers for operators: an operator list parsed from plain objects, and a built
+ * pipeline collecting what it emits and the errors it counts.
+ *
+ * @module
+ */
+
+import { fromPlain } from "../../core/config/node.ts";
+import { ConfigIssues, ConfigReader } from "../../core/config/reader.ts";
+import { type Logger, nopLogger } from "../../core/telemetry/logger.ts";
+import type { Entry } from "./entry.ts";
+import { type OperatorSpec, parseOperators, Pipeline } from "./operator/registry.ts";
+
+/** Parses an `operators` list; returns the specs and the error messages with their paths. */
+export function parseOperatorList(
+  operators: Array<Record<string, unknown>>,
+): { specs: OperatorSpec[]; errors: string[] } {
+  const issues = new ConfigIssues();
+  const r = new ConfigReader(fromPlain({ operators }), "receivers::test", issues);
+  const specs = parseOperators(r);
+  r.done();
+  return { specs, errors: issues.errors.map((i) => `${i.path}: ${i.message}`) };
+}
+
+/** A pipeline of `operators` as configured, collecting what it emits and its error count. */
+export interface TestPipeline {
+  p: Pipeline;
+  out: Entry[];
+  /** Errors counted by operator id, in order. */
+  errors: string[];
+}
+
+/**
+ * Builds a {@linkcode TestPipeline}. By default its logger drops everything and what it emits
+ * is collected in `out`; `sink` receives it instead.
+ */
+export function testPipeline(
+  operators: Array<Record<string, unknown>>,
+  options: { logger?: Logger; sink?: (e: Entry) => void } = {},
+): TestPipeline {
+  const { specs, errors: configErrors } = parseOperatorList(operators);
+  if (configErrors.length > 0) throw new Error(`config errors: ${configErrors.join("; ")}`);
+  const out: Entry[] = [];
+  const errors: string[] = [];
+  const p = new Pipeline(
+    specs,
+    { logger: options.logger ?? nopLogger(), countError: (id) => errors.push(id) },
+    options.sink ?? ((e) => out.push(e)),
+  );
+  return { p, out, errors };
+}
