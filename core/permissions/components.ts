@@ -137,6 +137,17 @@ const k8sAttributes: Rule = (b, cfg, key) => {
 
 const NONE: Rule = () => {};
 
+/** The OTEL_EXPORTER_OTLP_[LOGS_]* settings the JS SDK's exporter reads. */
+const OTEL_EXPORTER_SETTINGS = [
+  "ENDPOINT",
+  "HEADERS",
+  "TIMEOUT",
+  "COMPRESSION",
+  "CERTIFICATE",
+  "CLIENT_CERTIFICATE",
+  "CLIENT_KEY",
+];
+
 const RULES: Record<string, Record<string, Rule>> = {
   receivers: { otlp: otlpReceiver, filelog, file_log: filelog },
   processors: {
@@ -167,6 +178,14 @@ function telemetryNeeds(b: NeedsBuilder, telemetry: ConfigNode | undefined): voi
     b.endpoint(address, `${key}::metrics`);
   }
   const processors = at(telemetry, "logs", "processors");
+  if (processors?.type === "seq" && processors.items.length > 0) {
+    // The SDK's OTLP exporter reads its environment settings whatever the config says.
+    for (const scope of ["", "LOGS_"]) {
+      for (const k of OTEL_EXPORTER_SETTINGS) {
+        b.add("env", `OTEL_EXPORTER_OTLP_${scope}${k}`, `${key}::logs::processors (the SDK)`);
+      }
+    }
+  }
   for (const [i, p] of (processors?.type === "seq" ? processors.items : []).entries()) {
     for (const [kind, proc] of entries(p)) {
       const k = `${key}::logs::processors::${i}::${kind}::exporter::otlp`;

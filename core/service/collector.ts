@@ -12,6 +12,7 @@ import { ConfigError, type ConfigIssue, ConfigIssues, formatIssue } from "../con
 import { Registry } from "../registry.ts";
 import { createLogger, type Logger, type LogSink, stderrSink } from "../telemetry/logger.ts";
 import { MetricsRegistry } from "../telemetry/metrics.ts";
+import { type OwnLogsShipper, shipOwnLogs, telemetryResource } from "../telemetry/own_logs.ts";
 import { type CollectorConfig, parseCollectorConfig } from "./config.ts";
 import { Graph } from "./graph.ts";
 import { type MetricsServer, serveMetrics } from "./metrics_server.ts";
@@ -68,6 +69,7 @@ export class Collector {
   readonly metrics: MetricsRegistry;
   #graph: Graph;
   #metricsServer: MetricsServer | undefined;
+  #ownLogs: OwnLogsShipper | undefined;
   #fatal = Promise.withResolvers<Error>();
   #state: "new" | "running" | "stopping" | "stopped" = "new";
 
@@ -77,12 +79,20 @@ export class Collector {
     this.metrics = new MetricsRegistry(config.telemetry.metrics.level);
     const t = config.telemetry.logs;
     const stdoutSink: LogSink = (line) => console.log(line);
-    this.logger = createLogger({
+    const local = createLogger({
       level: t.level,
       encoding: t.encoding,
       sink: options.logSink ?? (t.output === "stdout" ? stdoutSink : stderrSink),
       fields: t.initialFields,
     });
+    const build = options.buildInfo ?? BUILD_INFO;
+    this.#ownLogs = t.processors.length === 0 ? undefined : shipOwnLogs(
+      local,
+      t.processors,
+      telemetryResource(config.telemetry.resource, build),
+      { name: build.command, version: build.version },
+    );
+    this.logger = this.#ownLogs?.logger ?? local;
     this.#graph = new Graph(config, {
       logger: this.logger,
       metrics: this.metrics,
@@ -150,5 +160,6 @@ export class Collector {
     await this.#metricsServer?.close();
     this.#state = "stopped";
     this.logger.info("Shutdown complete.");
+    await this.#ownLogs?.shutdown();
   }
 }
