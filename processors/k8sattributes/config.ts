@@ -212,6 +212,13 @@ export function parseK8sAttributesConfig(r: ConfigReader): K8sAttributesConfig {
   const labels = readSelectors(f, "labels", ["equals", "not-equals", "exists", "does-not-exist"]);
   const e = r.section("extract");
   const metadata = e.stringList("metadata", DEFAULT_METADATA);
+  if (!e.bool("deployment_name_from_replicaset", true)) {
+    e.error(
+      "deployment_name_from_replicaset",
+      "Only true is supported: k8s.deployment.name comes from the pod-template-hash label " +
+        "(and from the ReplicaSet's owner when k8s.deployment.uid makes ReplicaSets watched)",
+    );
+  }
   metadata.forEach((m, i) => {
     if (!(METADATA_FIELDS as readonly string[]).includes(m)) {
       r.issues.error(

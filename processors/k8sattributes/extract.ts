@@ -6,7 +6,7 @@
  */
 
 import type { AnyValue, KeyValue } from "../../core/pdata/logs.ts";
-import type { ExtractRule, K8sAttributesConfig } from "./config.ts";
+import { type ExtractRule, type K8sAttributesConfig, METADATA_FIELDS } from "./config.ts";
 import {
   type ContainerRecord,
   type MetaRecord,
@@ -121,7 +121,10 @@ function applyRule(attrs: KeyValue[], rule: ExtractRule, pairs: readonly string[
 
 /** Writes the configured metadata of pods onto resources. */
 export class Extractor {
-  readonly #want: ReadonlySet<string>;
+  /** Which metadata is wanted, by name (looked up as properties: cheaper than a Set). */
+  readonly #w: Readonly<Record<string, boolean>>;
+  /** Per owner kind: the name and uid attribute keys wanted (undefined when not). */
+  readonly #ownerKeys: ReadonlyMap<string, readonly [string | undefined, string | undefined]>;
   readonly #cfg: K8sAttributesConfig;
   readonly #lookups: Lookups;
   readonly #containerLevel: boolean;
@@ -129,7 +132,14 @@ export class Extractor {
   /** Builds the extractor for `cfg`. */
   constructor(cfg: K8sAttributesConfig, lookups: Lookups) {
     this.#cfg = cfg;
-    this.#want = new Set(cfg.extract.metadata);
+    const want = new Set(cfg.extract.metadata);
+    this.#w = Object.fromEntries(METADATA_FIELDS.map((k) => [k, want.has(k)]));
+    this.#ownerKeys = new Map(
+      OWNER_KINDS.map(([kind, prefix]) => [kind, [
+        want.has(`${prefix}.name`) ? `${prefix}.name` : undefined,
+        want.has(`${prefix}.uid`) ? `${prefix}.uid` : undefined,
+      ]]),
+    );
     this.#lookups = lookups;
     this.#containerLevel = [
       "k8s.container.name",
@@ -140,12 +150,12 @@ export class Extractor {
       "k8s.container.restart_count",
       "service.version",
       "service.instance.id",
-    ].some((k) => this.#want.has(k));
+    ].some((k) => want.has(k));
   }
 
   /** Writes what is configured for `pod` onto `attrs`. */
   apply(attrs: KeyValue[], pod: PodRecord): void {
-    const want = this.#want;
+    const w = this.#w;
     if (this.#cfg.extract.otelAnnotations && pod.annotations !== undefined) {
       // First, so that explicit annotations win over every derived value.
       const a = pod.annotations;
@@ -155,20 +165,20 @@ export class Extractor {
         }
       }
     }
-    if (want.has("k8s.namespace.name")) putString(attrs, "k8s.namespace.name", pod.namespace);
-    if (want.has("k8s.pod.name")) putString(attrs, "k8s.pod.name", pod.name);
-    if (want.has("k8s.pod.uid")) putString(attrs, "k8s.pod.uid", pod.uid);
-    if (want.has("k8s.pod.start_time") && pod.startTime > 0) {
-      putString(attrs, "k8s.pod.start_time", formatStartTime(pod.startTime));
+    if (w["k8s.namespace.name"]) putString(attrs, "k8s.namespace.name", pod.namespace);
+    if (w["k8s.pod.name"]) putString(attrs, "k8s.pod.name", pod.name);
+    if (w["k8s.pod.uid"]) putString(attrs, "k8s.pod.uid", pod.uid);
+    if (w["k8s.pod.start_time"] && pod.startTime > 0) {
+      putString(attrs, "k8s.pod.start_time", pod.startTimeText ??= formatStartTime(pod.startTime));
     }
-    if (want.has("k8s.pod.ip") && !pod.hostNetwork) putString(attrs, "k8s.pod.ip", pod.ip);
-    if (want.has("k8s.pod.hostname")) putString(attrs, "k8s.pod.hostname", pod.hostname);
-    if (want.has("k8s.node.name")) putString(attrs, "k8s.node.name", pod.nodeName);
-    if (want.has("k8s.node.uid")) {
+    if (w["k8s.pod.ip"] && !pod.hostNetwork) putString(attrs, "k8s.pod.ip", pod.ip);
+    if (w["k8s.pod.hostname"]) putString(attrs, "k8s.pod.hostname", pod.hostname);
+    if (w["k8s.node.name"]) putString(attrs, "k8s.node.name", pod.nodeName);
+    if (w["k8s.node.uid"]) {
       putString(attrs, "k8s.node.uid", this.#lookups.node(pod.nodeName)?.uid);
     }
     this.#owners(attrs, pod);
-    if (want.has("k8s.cluster.uid")) {
+    if (w["k8s.cluster.uid"]) {
       putString(attrs, "k8s.cluster.uid", this.#lookups.namespace("kube-system")?.uid);
     }
     this.#rules(attrs, pod, this.#cfg.extract.labels, "labels");
@@ -210,21 +220,19 @@ export class Extractor {
   }
 
   #owners(attrs: KeyValue[], pod: PodRecord): void {
-    const want = this.#want;
-    if (want.has("k8s.deployment.name") || want.has("k8s.deployment.uid")) {
+    const w = this.#w;
+    if (w["k8s.deployment.name"] || w["k8s.deployment.uid"]) {
       const d = this.#deployment(pod);
-      if (want.has("k8s.deployment.name")) putString(attrs, "k8s.deployment.name", d.name);
-      if (want.has("k8s.deployment.uid")) putString(attrs, "k8s.deployment.uid", d.uid);
+      if (w["k8s.deployment.name"]) putString(attrs, "k8s.deployment.name", d.name);
+      if (w["k8s.deployment.uid"]) putString(attrs, "k8s.deployment.uid", d.uid);
     }
-    for (const [kind, prefix] of OWNER_KINDS) {
-      if (pod.ownerKind !== kind) continue;
-      if (want.has(`${prefix}.name`)) putString(attrs, `${prefix}.name`, pod.ownerName);
-      if (want.has(`${prefix}.uid`)) putString(attrs, `${prefix}.uid`, pod.ownerUid);
-    }
-    if (want.has("k8s.cronjob.name") || want.has("k8s.cronjob.uid")) {
+    const keys = pod.ownerKind === undefined ? undefined : this.#ownerKeys.get(pod.ownerKind);
+    if (keys?.[0] !== undefined) putString(attrs, keys[0], pod.ownerName);
+    if (keys?.[1] !== undefined) putString(attrs, keys[1], pod.ownerUid);
+    if (w["k8s.cronjob.name"] || w["k8s.cronjob.uid"]) {
       const c = this.#cronJob(pod);
-      if (want.has("k8s.cronjob.name")) putString(attrs, "k8s.cronjob.name", c.name);
-      if (want.has("k8s.cronjob.uid")) putString(attrs, "k8s.cronjob.uid", c.uid);
+      if (w["k8s.cronjob.name"]) putString(attrs, "k8s.cronjob.name", c.name);
+      if (w["k8s.cronjob.uid"]) putString(attrs, "k8s.cronjob.uid", c.uid);
     }
   }
 
@@ -240,20 +248,20 @@ export class Extractor {
   }
 
   #containerAttrs(attrs: KeyValue[], c: ContainerRecord): void {
-    const want = this.#want;
-    if (want.has("k8s.container.name")) putString(attrs, "k8s.container.name", c.name);
-    if (want.has("container.id") && c.ids !== undefined) {
+    const w = this.#w;
+    if (w["k8s.container.name"]) putString(attrs, "k8s.container.name", c.name);
+    if (w["container.id"] && c.ids !== undefined) {
       // With a restart count on the resource, the id of that run; else the current one.
       const run = stringAttr(attrs, "k8s.container.restart_count");
       const id = run !== "" && Number(run) === c.restarts - 1 ? c.ids[1] : c.ids[0];
       putString(attrs, "container.id", id);
     }
-    if (want.has("container.image.name") || want.has("container.image.tag")) {
+    if (w["container.image.name"] || w["container.image.tag"]) {
       const img = parseImage(c.image);
-      if (want.has("container.image.name")) putString(attrs, "container.image.name", img.name);
-      if (want.has("container.image.tag")) putString(attrs, "container.image.tag", img.tag);
+      if (w["container.image.name"]) putString(attrs, "container.image.name", img.name);
+      if (w["container.image.tag"]) putString(attrs, "container.image.tag", img.tag);
     }
-    if (want.has("container.image.repo_digests")) {
+    if (w["container.image.repo_digests"]) {
       const digest = repoDigest(c.imageId);
       if (digest !== undefined) {
         putIfAbsent(attrs, "container.image.repo_digests", {
@@ -262,15 +270,15 @@ export class Extractor {
         });
       }
     }
-    if (want.has("k8s.container.restart_count") && c.ids !== undefined) {
+    if (w["k8s.container.restart_count"] && c.ids !== undefined) {
       putIfAbsent(attrs, "k8s.container.restart_count", { kind: "int", value: BigInt(c.restarts) });
     }
   }
 
   #service(attrs: KeyValue[], pod: PodRecord, c: ContainerRecord | undefined): void {
-    const want = this.#want;
-    if (want.has("service.namespace")) putString(attrs, "service.namespace", pod.namespace);
-    if (want.has("service.name")) {
+    const w = this.#w;
+    if (w["service.namespace"]) putString(attrs, "service.namespace", pod.namespace);
+    if (w["service.name"]) {
       // Deployment beats ReplicaSet and CronJob beats Job; then the pod's own owner.
       const owner = this.#deployment(pod).name ?? this.#cronJob(pod).name ?? pod.ownerName;
       putString(
@@ -280,11 +288,11 @@ export class Extractor {
           pod.name,
       );
     }
-    if (want.has("service.version")) {
+    if (w["service.version"]) {
       const img = c === undefined ? undefined : parseImage(c.image);
       putString(attrs, "service.version", pod.label("app.kubernetes.io/version") ?? img?.tag);
     }
-    if (want.has("service.instance.id") && c !== undefined) {
+    if (w["service.instance.id"] && c !== undefined) {
       putString(attrs, "service.instance.id", `${pod.namespace}.${pod.name}.${c.name}`);
     }
   }

@@ -57,6 +57,11 @@ export const K8S_METRICS = {
   association: "otelcol_k8s_pod_association",
 } as const;
 
+const FOUND = 0;
+const NO_ID = 1;
+const NOT_FOUND = 2;
+type EnrichResult = typeof FOUND | typeof NO_ID | typeof NOT_FOUND;
+
 /** Most records held at once while waiting for the first sync; more pass as they are. */
 export const MAX_HELD_RECORDS = 20_000;
 
@@ -371,8 +376,15 @@ export class K8sAttributesProcessor implements Processor {
     }
     let missed: ResourceLogs[] | undefined;
     const holding = !this.#ready && Date.now() < this.#deadline;
+    let found = 0;
+    let noId = 0;
+    let notFound = 0;
     for (const rl of logs.resourceLogs) {
-      if (!this.#enrich(rl, addr, !holding) && holding) (missed ??= []).push(rl);
+      const r = this.#enrich(rl, addr);
+      if (r === FOUND) found++;
+      else if (r === NO_ID) noId++;
+      else if (holding) (missed ??= []).push(rl);
+      else notFound += this.#notFound(rl, addr);
     }
     if (missed !== undefined) {
       const n = missed.reduce((sum, rl) => sum + logRecordCount({ resourceLogs: [rl] }), 0);
@@ -384,8 +396,15 @@ export class K8sAttributesProcessor implements Processor {
           this.#held -= n;
         }
       }
-      for (const rl of missed) this.#enrich(rl, addr, true);
+      for (const rl of missed) {
+        if (this.#enrich(rl, addr) === FOUND) found++;
+        else notFound += this.#notFound(rl, addr);
+      }
     }
+    // Counted once per batch: a labelled counter update costs more than a lookup.
+    if (found > 0) this.#association.add(found, { status: "success" });
+    if (noId + notFound > 0) this.#association.add(noId + notFound, { status: "error" });
+    if (notFound > 0) this.#miss.add(notFound, {});
     return this.#next.consume(logs, ctx);
   }
 
@@ -399,29 +418,24 @@ export class K8sAttributesProcessor implements Processor {
     }
   }
 
-  /** Looks the pod up and writes its metadata; false when it was not found. */
-  #enrich(rl: ResourceLogs, addr: string | undefined, final: boolean): boolean {
+  /** Looks the pod up and writes its metadata. */
+  #enrich(rl: ResourceLogs, addr: string | undefined): EnrichResult {
     const attrs = rl.resource.attributes;
     const id = this.#assoc.identify(attrs, addr);
-    if (id === undefined) {
-      if (final) this.#association.add(1, { status: "error" });
-      return true; // nothing to look up: holding cannot help
-    }
+    if (id === undefined) return NO_ID;
     const pod: PodRecord | undefined = this.#table.lookup(id.index, id.key);
-    if (pod === undefined) {
-      if (final) {
-        this.#miss.add(1, {});
-        this.#association.add(1, { status: "error" });
-        if (this.#settings.logger.enabled("debug")) {
-          this.#settings.logger.debug("pod not found", {
-            identifier: id.key.replaceAll("\u0000", ","),
-          });
-        }
-      }
-      return false;
-    }
-    this.#association.add(1, { status: "success" });
+    if (pod === undefined) return NOT_FOUND;
     this.#extractor.apply(attrs, pod);
-    return true;
+    return FOUND;
+  }
+
+  /** Logs a failed lookup at debug level (as upstream); returns 1 to count it. */
+  #notFound(rl: ResourceLogs, addr: string | undefined): number {
+    const logger = this.#settings.logger;
+    if (logger.enabled("debug")) {
+      const id = this.#assoc.identify(rl.resource.attributes, addr);
+      logger.debug("pod not found", { identifier: id?.key.replaceAll("\u0000", ",") });
+    }
+    return 1;
   }
 }

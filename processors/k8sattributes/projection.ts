@@ -64,6 +64,8 @@ export interface ContainerRecord {
 export class PodRecord {
   /** Seconds since the epoch when deleted (kept for the grace period), else 0. */
   deletedAt = 0;
+  /** `startTime` as RFC 3339, formatted on first use (only pods that send data pay). */
+  startTimeText: string | undefined = undefined;
 
   /** Builds a record; see the field docs. */
   constructor(
