@@ -28,6 +28,7 @@ import {
   statusEvent,
   type StatusWatcher,
 } from "../componentstatus/mod.ts";
+import { settledWithin } from "../async.ts";
 import { StatusReporter } from "../componentstatus/reporter.ts";
 import type { ConsumeContext, LogsConsumer } from "../consumer.ts";
 import type { Logs } from "../pdata/logs.ts";
@@ -249,26 +250,21 @@ export class Graph {
     this.#started = [];
     for (const node of nodes) {
       this.#status.report(node.instance, statusEvent("stopping"));
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const timeout = new Promise<"timeout">((resolve) => {
-        timer = setTimeout(() => resolve("timeout"), timeoutMs);
-      });
       try {
-        const result = await Promise.race([node.component.shutdown(), timeout]);
-        if (result === "timeout") {
+        const done = node.component.shutdown();
+        if (!await settledWithin(done, timeoutMs)) {
           const message =
             `Shutdown of "${node.id}" ${node.kind} did not finish within ${timeoutMs}ms; moving on`;
           this.#options.logger.error(message);
           this.#status.report(node.instance, statusEvent("permanent_error", new Error(message)));
         } else {
+          await done; // rethrows its failure
           this.#status.report(node.instance, statusEvent("stopped"));
         }
       } catch (err) {
         this.#options.logger.error(`Shutdown of "${node.id}" ${node.kind} failed`, { error: err });
         const error = err instanceof Error ? err : new Error(String(err));
         this.#status.report(node.instance, statusEvent("permanent_error", error));
-      } finally {
-        clearTimeout(timer);
       }
     }
   }
