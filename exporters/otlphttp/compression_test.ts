@@ -74,7 +74,11 @@ Deno.test("Compressor: close() rejects what is still in the worker", async () =>
 });
 
 Deno.test("Compressor: when the worker cannot run, the failed job rejects and later ones compress here", async () => {
-  const c = new Compressor("gzip", 1, new URL("./no_such_worker.ts", import.meta.url));
+  const c = new Compressor(
+    "gzip",
+    1,
+    new URL("data:application/javascript,throw new Error('no worker')"),
+  );
   try {
     const data = new Uint8Array(OFF_THREAD_BYTES * 2).fill(7);
     await assert.rejects(c.compress(data.slice()), /compression worker failed/);
