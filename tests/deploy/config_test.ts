@@ -66,3 +66,22 @@ for (const [file, env] of Object.entries(CONFIGS)) {
     },
   });
 }
+
+Deno.test("deploy: the audit agent runs examples/audit_agent.yaml's pipeline", () => {
+  const shipped = parse(Deno.readTextFileSync(DEPLOY_DIR + "audit/audit.yaml"));
+  const example = parse(
+    Deno.readTextFileSync(new URL("../../examples/audit_agent.yaml", import.meta.url)),
+  );
+  assert.deepEqual(shipped.receivers, example.receivers);
+  assert.deepEqual(
+    shipped.exporters.otlp_http.sending_queue,
+    example.exporters.otlp_http.sending_queue,
+  );
+  assert.deepEqual(shipped.service.pipelines, example.service.pipelines);
+  // Its own state directory, beside the node agent's in the host's /var/tmp.
+  assert.equal(
+    shipped.extensions.file_storage.directory,
+    "/var/lib/telemetry-log-agent/kube-audit",
+  );
+  assert.equal(shipped.extensions.file_storage.create_directory, true);
+});
