@@ -11,7 +11,7 @@
  * core/telemetry/loop_delay.ts). Baselines on the same files in the same run: `cat`,
  * `gzip -1`, `gzip -6`, `zstd -1`.
  *
- * Modes: `drain` (a backlog, with gzip, zstd and none), `steady` (lines appended at a rate
+ * Modes: `drain` (a backlog, with gzip, zstd and none, and gzip without `batch`), `steady` (lines appended at a rate
  * across 20 files with kubelet-style rotation), `idle` (many unchanged files), `kill`
  * (SIGKILL once a third of a backlog reached the sink, restart, count lines sent twice).
  *
@@ -401,7 +401,7 @@ async function hasCommand(name: string): Promise<boolean> {
 
 // ---------------------------------------------------------------- modes
 
-async function drain(corpus: Corpus, compression: string): Promise<Row> {
+async function drain(corpus: Corpus, compression: string, batch = WITH_BATCH): Promise<Row> {
   const dir = await Deno.makeTempDir({ prefix: "agent-e2e-" });
   const sink = await Sink.start();
   const watched = `${dir}/pods`;
@@ -411,7 +411,7 @@ async function drain(corpus: Corpus, compression: string): Promise<Row> {
     glob: `${watched}/*/*/*.log`,
     port: sink.port,
     compression,
-    batch: WITH_BATCH,
+    batch,
     loopProbe: true,
   });
   try {
@@ -434,7 +434,7 @@ async function drain(corpus: Corpus, compression: string): Promise<Row> {
       await Deno.rename(`${watched}/${e.name}`, `${corpus.podsDir}/${e.name}`);
     }
     return {
-      what: `collector, compression: ${compression}${WITH_BATCH ? "" : " (no batch)"}`,
+      what: `collector, compression: ${compression}${batch ? "" : " (no batch)"}`,
       wallS,
       cpuS,
       rssMiB,
@@ -618,6 +618,8 @@ if (import.meta.main) {
       if (await hasCommand("zstd")) rows.push(await tool("zstd -1", "zstd -q -1 -c", corpus.files));
       else console.log("zstd not installed");
       for (const comp of COMPRESSIONS) rows.push(await drain(corpus, comp));
+      // The same without the batch processor shows what batching costs the drain.
+      if (WITH_BATCH) rows.push(await drain(corpus, COMPRESSIONS[0]!, false));
       const gzip1 = corpus.lines / rows.find((r) => r.what === "gzip -1")!.cpuS;
       console.log(
         "| what | wall s | lines/s wall | CPU-s | lines per CPU-s | × gzip -1 | peak RSS MiB | loop p99 ms |",
