@@ -11,9 +11,10 @@
  * core/telemetry/loop_delay.ts). Baselines on the same files in the same run: `cat`,
  * `gzip -1`, `gzip -6`, `zstd -1`.
  *
- * Modes: `drain` (a backlog, with gzip, zstd and none, and gzip without `batch`), `steady` (lines appended at a rate
- * across 20 files with kubelet-style rotation), `idle` (many unchanged files), `kill`
- * (SIGKILL once a third of a backlog reached the sink, restart, count lines sent twice).
+ * Modes: `drain` (a backlog, with gzip, zstd and none, and gzip without `batch`), `steady`
+ * (lines appended at a rate across 20 files with kubelet-style rotation), `idle` (many
+ * unchanged files), `kill` (SIGKILL once a third of a backlog reached the sink, restart,
+ * count lines sent twice).
  *
  * Run: deno run -A bench/agent_e2e_bench.ts [--files 8] [--lines 25000] [--modes
  *   drain,steady,idle,kill] [--compressions gzip,zstd,none] [--steady-rate 10000]
