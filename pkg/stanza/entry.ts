@@ -20,14 +20,27 @@ export type Value =
 /** A plain map of values (attributes, resource, parsed bodies). */
 export type ValueMap = { [key: string]: Value };
 
-/** Where an entry came from, so checkpoints never pass data an operator still holds. */
+/**
+ * Where an entry came from, so a receiver never acknowledges data an operator still holds.
+ * Operators only compare `seq` within one source and hand the source back; `position` is
+ * the receiver's own (a file's record number, a journald cursor).
+ */
 export interface EntrySource {
-  /** Identity of the tracked file (stable for the receiver's lifetime). */
-  readonly fileId: number;
-  /** Byte offset where this entry's first token starts. */
-  readonly start: number;
-  /** Record number of the file before this entry's first token. */
-  readonly recordNum: number;
+  /** Identity of the source (a file, a journal) for the receiver's lifetime. */
+  readonly sourceId: number;
+  /** Grows with every entry of the source (a byte offset, a counter): orders held entries. */
+  readonly seq: number;
+  /** Opaque to operators: what the receiver needs to resume reading at this entry. */
+  readonly position: unknown;
+}
+
+/** The source among `a` and `b` (either may be undefined) that came first. */
+export function earlier(
+  a: EntrySource | undefined,
+  b: EntrySource | undefined,
+): EntrySource | undefined {
+  if (a === undefined) return b;
+  return b === undefined || a.seq <= b.seq ? a : b;
 }
 
 /** One log entry inside the receiver. */

@@ -7,6 +7,7 @@
  */
 
 import type { ConfigReader } from "../../core/config/reader.ts";
+import type { RetryConfig } from "../../pkg/stanza/adapter/receiver_adapter.ts";
 import { type OperatorSpec, parseOperators } from "../../pkg/stanza/operator/registry.ts";
 import { compileValueTemplate, type ValueTemplate } from "../../pkg/stanza/expr.ts";
 import { compileGoRegex } from "../../pkg/stanza/go_regex.ts";
@@ -71,15 +72,6 @@ function parseHeader(r: ConfigReader, startAt: string, encoding: string): Header
     r.error("header", `header is not supported with encoding ${JSON.stringify(encoding)}`);
   }
   return pattern === undefined ? undefined : { pattern, metadataOperators };
-}
-
-/** `retry_on_failure`. */
-export interface RetryConfig {
-  readonly enabled: boolean;
-  readonly initialIntervalMs: number;
-  readonly maxIntervalMs: number;
-  /** 0 = retry forever. */
-  readonly maxElapsedTimeMs: number;
 }
 
 /** The typed config of one `filelog` receiver. */

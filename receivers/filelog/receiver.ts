@@ -1,23 +1,21 @@
 /**
- * The filelog receiver: polls at `poll_interval`, turns tokens into entries through the
- * operator chain, batches them into `Logs`, awaits the consumer (backpressure), retries
- * rejections without dropping, and checkpoints each file's position only after the data
- * before it was accepted (at-least-once).
+ * The filelog receiver: polls at `poll_interval` and hands each file's tokens, as entries,
+ * to the stanza receiver adapter (operator chain, batches, backpressure, retry); checkpoints
+ * each file's position only after the data before it was accepted (at-least-once), as
+ * batches are accepted during a backlog and after each poll.
  *
  * @module
  */
 
+import { abortableSleep, settledWithin } from "../../core/async.ts";
 import type { CreateSettings, Host, Receiver } from "../../core/component.ts";
-import { isPermanent, type LogsConsumer, RetryableError } from "../../core/consumer.ts";
-import { cloneLogs, type Logs } from "../../core/pdata/logs.ts";
+import type { LogsConsumer } from "../../core/consumer.ts";
 import { getStorageClient, type StorageClient } from "../../core/storage.ts";
-import { ObsReport } from "../../core/receiverhelper/mod.ts";
 import type { Counter, Gauge } from "../../core/telemetry/metrics.ts";
+import { ReceiverAdapter } from "../../pkg/stanza/adapter/receiver_adapter.ts";
+import type { ValueMap } from "../../pkg/stanza/entry.ts";
 import { decodeCheckpoint, encodeCheckpoint, encodeFile, KNOWN_FILES_KEY } from "./checkpoint.ts";
 import type { FilelogConfig } from "./config.ts";
-import { LogsBuilder } from "../../pkg/stanza/adapter/convert.ts";
-import type { ValueMap } from "../../pkg/stanza/entry.ts";
-import { Pipeline } from "../../pkg/stanza/operator/registry.ts";
 import { TrackedFile } from "./tracked_file.ts";
 import { Tracker, type TrackerOptions } from "./tracker.ts";
 
@@ -44,27 +42,17 @@ export interface ReceiverOptions extends TrackerOptions {
   readonly shutdownGraceMs?: number;
 }
 
-interface Mark {
-  readonly tf: TrackedFile;
-  readonly offset: number;
-  readonly recordNum: number;
-}
-
 /** One running filelog receiver. */
 export class FilelogReceiver implements Receiver {
   readonly #settings: CreateSettings;
   readonly #cfg: FilelogConfig;
-  readonly #next: LogsConsumer;
-  readonly #builder = new LogsBuilder();
+  readonly #adapter: ReceiverAdapter;
   readonly #tracker: Tracker;
-  readonly #pipeline: Pipeline;
+  /** Aborted when shutdown begins (wakes sleepers) and when it gives up waiting. */
+  readonly #stop = new AbortController();
   readonly #abort = new AbortController();
-  /** Files whose last mark was held back by an operator. */
-  readonly #limited = new Set<TrackedFile>();
   #storage: StorageClient | undefined;
   #loop: Promise<void> | undefined;
-  #stopping = false;
-  readonly #wakers = new Set<() => void>();
   #lastCheckpoint = 0;
   #lastCheckpointBytes = 0;
   #lastCount = -1;
@@ -91,8 +79,6 @@ export class FilelogReceiver implements Receiver {
     this.#graceMs = options.shutdownGraceMs ?? SHUTDOWN_GRACE_MS;
     this.#settings = settings;
     this.#cfg = cfg;
-    // The receiver helper counts accepted/refused records around every hand-over.
-    this.#next = new ObsReport(settings, "").wrap(next);
     const m = settings.metrics;
     this.#openFiles = m.gauge("otelcol_fileconsumer_open_files", "Number of open files");
     const opErrors = m.counter(
@@ -114,13 +100,16 @@ export class FilelogReceiver implements Receiver {
       ),
     };
     const labels = settings.componentLabels;
-    this.#pipeline = new Pipeline(cfg.operators, {
-      logger: settings.logger,
+    this.#adapter = new ReceiverAdapter(settings, next, {
+      operators: cfg.operators,
+      retry: cfg.retryOnFailure,
       countError: (operatorId) => opErrors.add(1, { ...labels, operator_id: operatorId }),
-    }, (e) => this.#builder.add(e));
+      stopping: this.#stop.signal,
+      abandon: this.#abort.signal,
+    });
     this.#tracker = new Tracker(cfg, settings.logger, {
-      entry: (e) => this.#pipeline.process(e),
-      chunkDone: () => this.#builder.count >= BATCH_RECORDS ? this.#flush() : Promise.resolve(),
+      entry: (e) => this.#adapter.process(e),
+      chunkDone: () => this.#adapter.pending >= BATCH_RECORDS ? this.#flush() : Promise.resolve(),
     }, { ...options, signal: this.#abort.signal });
   }
 
@@ -175,7 +164,8 @@ export class FilelogReceiver implements Receiver {
   }
 
   async #run(): Promise<void> {
-    while (!this.#stopping) {
+    const stop = this.#stop.signal;
+    while (!stop.aborted) {
       const t0 = Date.now();
       try {
         await this.#serialised(() => this.#pollNow(false));
@@ -186,26 +176,8 @@ export class FilelogReceiver implements Receiver {
       const wait = this.#tracker.backlog
         ? 0
         : Math.max(0, this.#cfg.pollIntervalMs - (Date.now() - t0));
-      if (!this.#stopping) await this.#sleep(wait);
+      await abortableSleep(wait, stop).catch(() => {}); // shutdown ends the wait
     }
-  }
-
-  /** Sleeps `ms`, or until shutdown wakes every sleeper. */
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const wakers = this.#wakers;
-      const timer = setTimeout(done, ms);
-      function done(): void {
-        clearTimeout(timer);
-        wakers.delete(done);
-        resolve();
-      }
-      wakers.add(done);
-    });
-  }
-
-  #wakeAll(): void {
-    for (const w of [...this.#wakers]) w();
   }
 
   /**
@@ -236,7 +208,7 @@ export class FilelogReceiver implements Receiver {
     if (this.#abort.signal.aborted) return;
     const now = Date.now();
     await this.#tracker.poll(now, sweep);
-    this.#pipeline.tick(now);
+    this.#adapter.tick(now);
     await this.#flush();
     if (this.#cfg.deleteAfterRead) {
       for (const tf of [...this.#tracker.files]) await this.#tracker.deleteIfDone(tf);
@@ -255,37 +227,12 @@ export class FilelogReceiver implements Receiver {
     }
   }
 
-  /** Positions safe to acknowledge once the current batch is accepted. */
-  #marks(): Mark[] {
-    const marks: Mark[] = [];
-    const files = new Set([...this.#tracker.touched, ...this.#limited]);
-    this.#tracker.touched.clear();
-    this.#limited.clear();
-    for (const tf of files) {
-      const held = this.#pipeline.held(tf.id);
-      if (held !== undefined && held.start < tf.readOffset) {
-        marks.push({ tf, offset: held.start, recordNum: held.recordNum });
-        this.#limited.add(tf);
-      } else marks.push({ tf, offset: tf.readOffset, recordNum: tf.recordNum });
-    }
-    return marks;
-  }
-
-  /** Sends the current batch and, once accepted, advances the files' acknowledged positions. */
+  /** Sends the current batch; once accepted, acknowledges the files read (and checkpoints). */
   async #flush(): Promise<void> {
-    const marks = this.#marks();
-    const count = this.#builder.count;
-    if (count > 0) {
-      const logs = this.#builder.take();
-      if (!await this.#deliver(logs, count)) return; // shutting down: positions stay behind
-    }
-    for (const m of marks) {
-      if (m.tf.ackOffset !== m.offset || m.tf.ackRecordNum !== m.recordNum) {
-        m.tf.ackOffset = m.offset;
-        m.tf.ackRecordNum = m.recordNum;
-        m.tf.dirty = true;
-      }
-    }
+    for (const tf of this.#tracker.touched) this.#adapter.touch(tf);
+    this.#tracker.touched.clear();
+    const count = await this.#adapter.flush();
+    if (count === undefined) return; // shutting down: positions stay behind
     this.#acceptedSince += count;
     if (count > 0 && (this.#acceptedSince >= CHECKPOINT_EVERY_RECORDS || this.#checkpointDue())) {
       await this.#checkpoint(false);
@@ -295,53 +242,6 @@ export class FilelogReceiver implements Receiver {
   /** True when the last checkpoint write is older than CHECKPOINT_EVERY_MS. */
   #checkpointDue(): boolean {
     return Date.now() - this.#lastCheckpoint >= CHECKPOINT_EVERY_MS;
-  }
-
-  /** Delivers one batch, retrying retryable errors with backoff; false when abandoned. */
-  async #deliver(logs: Logs, count: number): Promise<boolean> {
-    const retry = this.#cfg.retryOnFailure;
-    const started = Date.now();
-    let wait = retry.initialIntervalMs;
-    let attempt = 0;
-    for (;;) {
-      if (this.#abort.signal.aborted) return false;
-      try {
-        const batch = this.#next.mutatesData ? cloneLogs(logs) : logs;
-        const signal = this.#abort.signal;
-        if (!await untilAborted(this.#next.consume(batch, { signal }), signal)) return false;
-        return true;
-      } catch (err) {
-        if (isPermanent(err)) {
-          this.#settings.logger.error("Consumer rejected logs permanently; dropping them", {
-            records: count,
-            error: err,
-          });
-          return true;
-        }
-        if (
-          retry.enabled && retry.maxElapsedTimeMs > 0 &&
-          Date.now() - started >= retry.maxElapsedTimeMs
-        ) {
-          this.#settings.logger.error(
-            "Giving up on logs after retry_on_failure::max_elapsed_time",
-            {
-              records: count,
-              error: err,
-            },
-          );
-          return true;
-        }
-        const hint = err instanceof RetryableError ? err.retryAfterMs : undefined;
-        const delay = Math.min(hint ?? wait, retry.maxIntervalMs);
-        (attempt++ === 0 ? this.#settings.logger.warn : this.#settings.logger.debug)(
-          "Consumer rejected logs; reading is paused and the batch will be retried",
-          { records: count, retry_in_ms: delay, error: err },
-        );
-        await this.#sleep(delay);
-        if (this.#stopping && this.#abort.signal.aborted) return false;
-        wait = Math.min(wait * 1.5, retry.maxIntervalMs);
-      }
-    }
   }
 
   async #checkpoint(force: boolean): Promise<void> {
@@ -391,32 +291,16 @@ export class FilelogReceiver implements Receiver {
 
   /** Stops polling, waits for the current delivery (bounded), saves the checkpoint. */
   async shutdown(): Promise<void> {
-    if (this.#stopping) return;
-    this.#stopping = true;
-    this.#wakeAll();
+    if (this.#stop.signal.aborted) return;
+    this.#stop.abort();
     if (this.#loop !== undefined) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const grace = new Promise<void>((resolve) => timer = setTimeout(resolve, this.#graceMs));
-      await Promise.race([this.#loop, grace]);
-      clearTimeout(timer);
+      await settledWithin(this.#loop, this.#graceMs);
       this.#abort.abort();
-      this.#wakeAll();
       await this.#loop;
     }
     this.#abort.abort();
-    if (this.#storage === undefined && this.#started) {
-      // Without storage nothing would re-read held partial lines: emit them now.
-      this.#pipeline.flushAll();
-      if (this.#builder.count > 0) {
-        try {
-          await this.#next.consume(this.#builder.take(), {});
-        } catch (err) {
-          this.#settings.logger.warn("Could not deliver the last partial lines at shutdown", {
-            error: err,
-          });
-        }
-      }
-    }
+    // Without storage nothing would re-read held partial lines: emit them now.
+    if (this.#storage === undefined && this.#started) await this.#adapter.flushHeld();
     await this.#checkpoint(true);
     await this.#tracker.close();
     if (this.#storage !== undefined) {
@@ -424,23 +308,4 @@ export class FilelogReceiver implements Receiver {
       this.#storage = undefined;
     }
   }
-}
-
-/** Resolves true when `p` resolves, false when `signal` aborts first; rejects as `p` does. */
-function untilAborted(p: Promise<void>, signal: AbortSignal): Promise<boolean> {
-  if (signal.aborted) return Promise.resolve(false);
-  return new Promise((resolve, reject) => {
-    const onAbort = (): void => resolve(false);
-    signal.addEventListener("abort", onAbort, { once: true });
-    p.then(
-      () => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(true);
-      },
-      (err) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(err);
-      },
-    );
-  });
 }

@@ -5,12 +5,22 @@
  * @module
  */
 
-import type { ValueMap } from "../../pkg/stanza/entry.ts";
+import type { AckSource } from "../../pkg/stanza/adapter/receiver_adapter.ts";
+import type { EntrySource, ValueMap } from "../../pkg/stanza/entry.ts";
 
 let nextId = 1;
 
+/**
+ * A file position: a byte offset and the number of records before it. An entry's source
+ * carries it as `seq` (the offset of its first token) and `position` (its record number).
+ */
+export interface FileMark {
+  readonly offset: number;
+  readonly recordNum: number;
+}
+
 /** One file the receiver knows. */
-export class TrackedFile {
+export class TrackedFile implements AckSource<FileMark> {
   /** Identity for the receiver's lifetime (entries point at it). */
   readonly id: number = nextId++;
   /** The first bytes of the content (grows up to fingerprint_size). */
@@ -34,8 +44,6 @@ export class TrackedFile {
   lastSize = -1;
   lastMtime = -1;
   handle: Deno.FsFile | undefined;
-  /** Path the handle was opened at (a sibling after rotation). */
-  handlePath: string | undefined;
   /** Partial data at EOF: where it starts, the file size when seen, since when unchanged. */
   pendingOffset = -1;
   pendingSize = -1;
@@ -68,6 +76,23 @@ export class TrackedFile {
     this.ackRecordNum = recordNum;
   }
 
+  /** Where a checkpoint may go once what was read is accepted (before `held`, if set). */
+  mark(held: EntrySource | undefined): FileMark {
+    // A held entry past the read position predates a truncation: the file starts over.
+    if (held !== undefined && held.seq < this.readOffset) {
+      return { offset: held.seq, recordNum: held.position as number };
+    }
+    return { offset: this.readOffset, recordNum: this.recordNum };
+  }
+
+  /** The data before `m` was accepted: checkpoints may store it. */
+  ack(m: FileMark): void {
+    if (this.ackOffset === m.offset && this.ackRecordNum === m.recordNum) return;
+    this.ackOffset = m.offset;
+    this.ackRecordNum = m.recordNum;
+    this.dirty = true;
+  }
+
   /** Closes the handle, ignoring errors. */
   close(): void {
     if (this.handle !== undefined) {
@@ -77,7 +102,6 @@ export class TrackedFile {
         // Already closed.
       }
       this.handle = undefined;
-      this.handlePath = undefined;
     }
   }
 }

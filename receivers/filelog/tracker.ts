@@ -433,7 +433,6 @@ export class Tracker {
       match.close();
       this.#open.delete(match);
       match.handle = handle;
-      match.handlePath = path;
       match.gzip = gz;
       this.#open.set(match, true);
       this.#claim(match, path, st, head, claimed);
@@ -458,7 +457,6 @@ export class Tracker {
     tf.gzip = gz;
     tf.headerDone = this.#cfg.header === undefined;
     tf.handle = handle;
-    tf.handlePath = path;
     this.#open.set(tf, true);
     this.#files.add(tf);
     this.#claim(tf, path, st, head, claimed);
@@ -537,7 +535,6 @@ export class Tracker {
         const h = this.#openFile(path);
         if (h === undefined) return undefined;
         tf.handle = h;
-        tf.handlePath = path;
       }
       this.#open.delete(tf);
       this.#open.set(tf, true);
@@ -611,7 +608,6 @@ export class Tracker {
         if (startsWith(head, tf.fp)) {
           tf.close();
           tf.handle = handle;
-          tf.handlePath = c.path;
           tf.gzip = gz;
           this.#open.set(tf, true);
           this.#log.info("Found rotated file by fingerprint; reading its remainder", {
@@ -670,7 +666,6 @@ export class Tracker {
         return;
       }
       tf.handle = h;
-      tf.handlePath = tf.path;
       this.#open.set(tf, true);
     }
     this.#open.delete(tf);
@@ -915,7 +910,7 @@ export class Tracker {
       observed: this.#observed,
       severity: 0,
       severityText: "",
-      src: { fileId: tf.id, start, recordNum },
+      src: { sourceId: tf.id, seq: start, position: recordNum },
     };
     for (const k in cfg.attributes) attrs[k] = cfg.attributes[k]!.eval(entry) ?? null;
     if (this.#resource === undefined) {

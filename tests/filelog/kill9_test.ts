@@ -148,7 +148,15 @@ Deno.test("kill -9 at random moments, with kubelet rotation: every written line 
   try {
     writer.start();
     for (let k = 0; k < KILLS; k++) {
+      const before = (await exportedLines(`${dir}/exported.txt`)).length;
       const child = await run();
+      // Count the time up from the first export of this run: on a loaded machine the start
+      // alone can outlast upMs, and a collector killed before it ever read the file cannot
+      // know it after the rotation that follows (upstream neither).
+      const upBy = Date.now() + 30_000;
+      while ((await exportedLines(`${dir}/exported.txt`)).length <= before && Date.now() < upBy) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
       const upMs = 150 + Math.floor(random() * 1200);
       if (k === 3) {
         // Rotation while the collector runs.

@@ -8,13 +8,12 @@
  */
 
 import type { ConfigReader } from "../../../core/config/reader.ts";
-import type { Entry, ValueMap } from "../entry.ts";
+import { earlier, type Entry, type EntrySource, type ValueMap } from "../entry.ts";
 import { type Field, fieldText, getField, setField } from "../field.ts";
 import { parseRfc3339Nano } from "../parse/rfc3339.ts";
 import {
   type BuildContext,
   type CommonConfig,
-  type HeldPosition,
   Operator,
   type OperatorSpec,
   parseCommon,
@@ -160,7 +159,7 @@ class ContainerParser extends Operator {
    * split one are joined per file and stream until the last arrives.
    */
   #piece(e: Entry, stream: string, log: string, isLast: boolean): void {
-    const key = `${e.src?.fileId ?? e.attributes[PATH_FIELD]}\u0000${stream}`;
+    const key = `${e.src?.sourceId ?? e.attributes[PATH_FIELD]}\u0000${stream}`;
     const pending = this.#pending.get(key);
     if (pending === undefined && isLast) {
       setField(e, BODY, log);
@@ -207,15 +206,10 @@ class ContainerParser extends Operator {
     for (const [key, p] of this.#pending) this.#flush(key, p);
   }
 
-  override held(fileId: number): HeldPosition | undefined {
-    let best: HeldPosition | undefined;
+  override held(sourceId: number): EntrySource | undefined {
+    let best: EntrySource | undefined;
     for (const p of this.#pending.values()) {
-      const src = p.first.src;
-      if (
-        src !== undefined && src.fileId === fileId && (best === undefined || src.start < best.start)
-      ) {
-        best = src;
-      }
+      if (p.first.src?.sourceId === sourceId) best = earlier(best, p.first.src);
     }
     return best;
   }

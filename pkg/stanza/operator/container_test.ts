@@ -16,7 +16,7 @@ function run(
   lines.forEach((l, i) => {
     const e = newEntry(l, 1n);
     e.attributes["log.file.path"] = path;
-    e.src = { fileId: 7, start: i * 100, recordNum: i };
+    e.src = { sourceId: 7, seq: i * 100, position: i };
     p.process(e);
   });
   return { out, errors: errors.length, p };
@@ -60,14 +60,14 @@ Deno.test("container recombines CRI partial lines per stream and keeps the first
     "2024-05-01T12:00:00.3Z stdout P part2-",
   ]);
   assert.deepEqual(out.map((e) => e.body), ["err"]);
-  assert.deepEqual(p.held(7), { fileId: 7, start: 0, recordNum: 0 });
+  assert.deepEqual(p.held(7), { sourceId: 7, seq: 0, position: 0 });
   const e = newEntry("2024-05-01T12:00:00.4Z stdout F end", 1n);
   e.attributes["log.file.path"] = PATH;
-  e.src = { fileId: 7, start: 300, recordNum: 3 };
+  e.src = { sourceId: 7, seq: 300, position: 3 };
   p.process(e);
   assert.deepEqual(out.map((e) => e.body), ["err", "part1-part2-end"]);
   assert.equal(out[1]!.attributes["logtag"], "F");
-  assert.equal(out[1]!.src?.start, 0);
+  assert.equal(out[1]!.src?.seq, 0);
   assert.equal(p.held(7), undefined);
 });
 

@@ -1,14 +1,14 @@
 /**
  * The operator model: each operator processes entries synchronously and hands them to its
  * outputs. Stateful operators (partial-line and multiline recombination) also report the
- * oldest file position they still hold, so checkpoints never pass unemitted data.
+ * source of the oldest entry they still hold, so receivers never acknowledge unemitted data.
  *
  * @module
  */
 
 import type { ConfigReader } from "../../../core/config/reader.ts";
 import type { Logger } from "../../../core/telemetry/logger.ts";
-import { cloneEntry, type Entry } from "../entry.ts";
+import { cloneEntry, type Entry, type EntrySource } from "../entry.ts";
 import { compileExpr, type Expr } from "../expr.ts";
 
 /** upstream's `on_error`. */
@@ -19,12 +19,6 @@ export interface BuildContext {
   readonly logger: Logger;
   /** Counts entries an operator failed on (for the receiver's own metric). */
   readonly countError: (operatorId: string) => void;
-}
-
-/** A file position an operator still holds (not yet emitted). */
-export interface HeldPosition {
-  readonly start: number;
-  readonly recordNum: number;
 }
 
 /**
@@ -107,8 +101,8 @@ export abstract class Operator {
   /** Emits everything held (shutdown). */
   flushAll(): void {}
 
-  /** The oldest position held for `fileId`, if any. */
-  held(_fileId: number): HeldPosition | undefined {
+  /** The source of the oldest entry held for `sourceId`, if any. */
+  held(_sourceId: number): EntrySource | undefined {
     return undefined;
   }
 }

@@ -1,19 +1,18 @@
 /**
  * `recombine`: joins consecutive entries of one source (by default one file) into one,
  * ending a batch at `is_last_entry` or starting one at `is_first_entry`, with size, count
- * and time limits. Held entries report their file position, so checkpoints stay behind them.
+ * and time limits. Held entries report their source, so checkpoints stay behind them.
  *
  * @module
  */
 
 import type { ConfigReader } from "../../../core/config/reader.ts";
-import type { Entry } from "../entry.ts";
+import { earlier, type Entry, type EntrySource } from "../entry.ts";
 import { compileExpr, type Expr } from "../expr.ts";
 import { type Field, getField, setField } from "../field.ts";
 import {
   type BuildContext,
   type CommonConfig,
-  type HeldPosition,
   Operator,
   type OperatorSpec,
   parseCommon,
@@ -120,16 +119,11 @@ class RecombineOperator extends Operator {
     for (const [key, b] of this.#batches) this.#flush(key, b);
   }
 
-  override held(fileId: number): HeldPosition | undefined {
-    let best: HeldPosition | undefined;
+  override held(sourceId: number): EntrySource | undefined {
+    let best: EntrySource | undefined;
     for (const b of this.#batches.values()) {
       for (const e of b.entries) {
-        const s = e.src;
-        if (
-          s !== undefined && s.fileId === fileId && (best === undefined || s.start < best.start)
-        ) {
-          best = s;
-        }
+        if (e.src?.sourceId === sourceId) best = earlier(best, e.src);
       }
     }
     return best;

@@ -7,7 +7,7 @@
 
 import type { ConfigReader } from "../../../core/config/reader.ts";
 import { suggest } from "../../../core/config/reader.ts";
-import type { Entry } from "../entry.ts";
+import { earlier, type Entry, type EntrySource } from "../entry.ts";
 import { parseAdd } from "./add.ts";
 import { parseContainer } from "./container.ts";
 import { parseFlatten } from "./flatten.ts";
@@ -15,13 +15,7 @@ import { parseJsonParser } from "./json_parser.ts";
 import { parseKeyValueParser } from "./key_value_parser.ts";
 import { parseCopy, parseMove } from "./move.ts";
 import { parseNoop } from "./noop.ts";
-import {
-  type BuildContext,
-  type HeldPosition,
-  Operator,
-  type OperatorSpec,
-  SinkError,
-} from "./operator.ts";
+import { type BuildContext, Operator, type OperatorSpec, SinkError } from "./operator.ts";
 import { parseRecombine } from "./recombine.ts";
 import { parseRegexParser } from "./regex_parser.ts";
 import { parseRemove } from "./remove.ts";
@@ -179,18 +173,10 @@ export class Pipeline {
     for (const op of this.#ops) op.flushAll();
   }
 
-  /** The oldest position still held for a file by any operator. */
-  held(fileId: number): HeldPosition | undefined {
-    let best: HeldPosition | undefined;
-    for (const op of this.#ops) {
-      const h = op.held(fileId);
-      if (h !== undefined && (best === undefined || h.start < best.start)) best = h;
-    }
+  /** The source of the oldest entry any operator still holds for `sourceId`. */
+  held(sourceId: number): EntrySource | undefined {
+    let best: EntrySource | undefined;
+    for (const op of this.#ops) best = earlier(best, op.held(sourceId));
     return best;
-  }
-
-  /** True when some operator holds entries (so checkpoints must ask `held`). */
-  get stateful(): boolean {
-    return this.#ops.some((o) => o.held !== Operator.prototype.held);
   }
 }
