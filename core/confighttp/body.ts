@@ -216,8 +216,13 @@ async function inflateStreaming(
     if (!decoder.write(chunk)) {
       // Let the decoder catch up, so the output counter sees each chunk before the next.
       await new Promise<void>((resolve) => {
-        decoder.once("drain", resolve);
-        decoder.once("close", resolve);
+        const done = () => {
+          decoder.off("drain", done);
+          decoder.off("close", done);
+          resolve();
+        };
+        decoder.on("drain", done);
+        decoder.on("close", done);
       });
     }
   };

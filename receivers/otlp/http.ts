@@ -13,10 +13,11 @@ import type { LogsConsumer } from "../../core/consumer.ts";
 import { encodeUtf8Into, utf8Length } from "../../core/pdata/utf8.ts";
 import type { Logs } from "../../core/pdata/logs.ts";
 import { decodeLogsRequestJson, encodeLogsResponseJson } from "../../core/pdata/otlp_json.ts";
-import { decodeLogsRequest, encodeLogsResponse } from "../../core/pdata/otlp_proto.ts";
+import { encodeLogsResponse } from "../../core/pdata/otlp_proto.ts";
 import type { ObsReport } from "../../core/receiverhelper/mod.ts";
 import type { Logger } from "../../core/telemetry/logger.ts";
 import { exportLogs, type ExportOutcome } from "./export.ts";
+import { decodeLogsRequestSliced } from "./sliced_decode.ts";
 
 const PB = "application/x-protobuf";
 const JSON_TYPE = "application/json";
@@ -159,7 +160,7 @@ export function logsHandler(opts: LogsHandlerOptions): RequestHandler {
     try {
       const body = await req.body();
       logs = enc === "proto"
-        ? decodeLogsRequest(body)
+        ? await decodeLogsRequestSliced(body)
         : decodeLogsRequestJson(new TextDecoder().decode(body));
     } catch (err) {
       // BodyError (size, decompression, read_timeout) or OtlpDecodeError: the client's fault.
