@@ -2,7 +2,7 @@
  * Small promise helpers every component shares: a sleep that an abort ends early, a race of a
  * promise against a timeout, a wait that gives up when a signal aborts, and the exponential
  * backoff used by every retry loop (exporterhelper's `retry_on_failure`, filelog's
- * `retry_on_failure`).
+ * `retry_on_failure`), and a window of deliveries acknowledged in order.
  *
  * @module
  */
@@ -100,5 +100,60 @@ export class Backoff {
   /** Starts over at the initial interval (after a success). */
   reset(): void {
     this.#interval = this.#initial;
+  }
+}
+
+/**
+ * Keeps up to `limit` deliveries in flight and applies their outcomes in the order they were
+ * started. A receiver hands chunk after chunk to its consumer without waiting for each
+ * (records of several chunks then share one `batch`, which leaves by size instead of waiting
+ * out its timeout), and advances its checkpoint for a chunk only once that chunk and every
+ * earlier one were accepted.
+ */
+export class OrderedWindow {
+  readonly #limit: number;
+  #tail: Promise<boolean> = Promise.resolve(true);
+  #inFlight = 0;
+  #waiters: Array<() => void> = [];
+
+  /** A window of `limit` (at least 1) deliveries. */
+  constructor(limit: number) {
+    this.#limit = Math.max(1, limit);
+  }
+
+  /** Deliveries started and not yet finished. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /**
+   * Adds a started delivery: `accepted` resolves true once the data was accepted, false when
+   * it was abandoned (shutdown); a rejection counts as abandoned. `commit` runs after it was
+   * accepted and every earlier commit ran; after an abandoned delivery no later commit runs.
+   * Resolves once fewer than `limit` deliveries are in flight.
+   */
+  async add(accepted: Promise<boolean>, commit: () => void | Promise<void>): Promise<void> {
+    const before = this.#tail;
+    const outcome = accepted.then((v) => v, () => false);
+    this.#inFlight++;
+    this.#tail = (async () => {
+      let ok = false;
+      try {
+        ok = (await before) && (await outcome);
+        if (ok) await commit();
+      } catch {
+        ok = false;
+      } finally {
+        this.#inFlight--;
+        for (const w of this.#waiters.splice(0)) w();
+      }
+      return ok;
+    })();
+    while (this.#inFlight >= this.#limit) await new Promise<void>((r) => this.#waiters.push(r));
+  }
+
+  /** Waits for every delivery added so far; true when all were accepted and committed. */
+  settled(): Promise<boolean> {
+    return this.#tail;
   }
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { abortableSleep, Backoff, settledWithin, untilAborted } from "./async.ts";
+import { abortableSleep, Backoff, OrderedWindow, settledWithin, untilAborted } from "./async.ts";
 
 Deno.test("Backoff grows by the multiplier up to the maximum, jittered by the factor", () => {
   const cfg = {
@@ -47,4 +47,39 @@ Deno.test("untilAborted() resolves false on abort, true on resolve, and passes r
     /no/,
   );
   assert.equal(await untilAborted(Promise.resolve(), AbortSignal.abort()), false);
+});
+
+Deno.test("OrderedWindow keeps up to its limit in flight and commits in order", async () => {
+  const w = new OrderedWindow(2);
+  const gates: Array<(ok: boolean) => void> = [];
+  const delivery = () => new Promise<boolean>((r) => gates.push(r));
+  const commits: number[] = [];
+  await w.add(delivery(), () => void commits.push(1));
+  let room = false;
+  const adding = w.add(delivery(), () => void commits.push(2)).then(() => room = true);
+  await new Promise((r) => setTimeout(r, 1));
+  assert.equal(room, false, "two in flight: the caller waits");
+  gates[1]!(true); // the second is accepted first: its commit waits for the first
+  await new Promise((r) => setTimeout(r, 1));
+  assert.equal(commits.join(), "");
+  gates[0]!(true);
+  await adding;
+  await new Promise((r) => setTimeout(r, 1));
+  assert.equal(commits.join(), "1,2");
+  await w.add(delivery(), () => void commits.push(3));
+  gates[2]!(true);
+  assert.equal(await w.settled(), true);
+  assert.equal(commits.join(), "1,2,3");
+  assert.equal(w.inFlight, 0);
+});
+
+Deno.test("OrderedWindow: after an abandoned delivery no later commit runs", async () => {
+  const w = new OrderedWindow(3);
+  const commits: number[] = [];
+  await w.add(Promise.resolve(true), () => void commits.push(1));
+  await w.add(Promise.resolve(false), () => void commits.push(2));
+  await w.add(Promise.resolve(true), () => void commits.push(3));
+  await w.add(Promise.reject(new Error("x")), () => void commits.push(4));
+  assert.equal(await w.settled(), false);
+  assert.equal(commits.join(), "1");
 });
