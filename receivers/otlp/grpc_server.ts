@@ -10,6 +10,12 @@
  * or `Internal` ({@linkcode outcomeStatus}). grpc-js itself refuses a message over the size
  * limit with `ResourceExhausted` (also when it only grows that large while decompressing).
  *
+ * Not fit for production on Deno 2.9.6: its node:http2 server, which grpc-js runs on, can
+ * abort the whole process (an nghttp2 assertion or `free(): invalid pointer`) when a client
+ * connection that carried a few hundred calls closes. Reproduced here with a bare
+ * node:http2 server and Node's grpc-js client, so nothing in this module can catch it; it
+ * matches the open Deno issue denoland/deno#36788. Start logs a warning saying so.
+ *
  * @module
  */
 
@@ -182,6 +188,12 @@ export class OtlpGrpcServer {
       );
     }
     settings.logger.info("Starting GRPC server", { endpoint: config.endpoint, port });
+    settings.logger.warn(
+      "OTLP/gRPC runs on Deno's node:http2 server, which can abort the process when a busy " +
+        "client connection closes (Deno 2.9.6, denoland/deno#36788): use protocols::http " +
+        "in production",
+      { endpoint: config.endpoint },
+    );
     return new OtlpGrpcServer(server, creds, port, stopping);
   }
 
