@@ -91,8 +91,8 @@ export function parseGrpcServerConfig(r: ConfigReader): GrpcServerConfig {
     r.error("transport", `Only "tcp" is supported: current value is ${JSON.stringify(transport)}`);
   }
   if (r.raw("tls") !== undefined) cfg.tls = parseServerTls(r.section("tls"));
-  // Upstream rejects negative sizes and treats 0 as grpc's default; MiB of 4 GiB and more cannot
-  // be a message length (grpc frames carry a 32-bit length).
+  // Upstream rejects negative sizes and treats 0 as grpc's default; 4 GiB and more cannot be a
+  // message length (grpc frames carry a 32-bit length).
   cfg.maxRecvMsgSizeMib = r.int("max_recv_msg_size_mib", 0, { min: 0, max: 4095 });
   cfg.maxConcurrentStreams = r.int("max_concurrent_streams", 0, { min: 0, max: 2 ** 32 - 1 });
   for (const key of ["read_buffer_size", "write_buffer_size"] as const) {

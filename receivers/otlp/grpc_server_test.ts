@@ -332,3 +332,39 @@ function wrap(field: number, body: Uint8Array): Uint8Array {
   out.set(body, 1 + len.length);
   return out;
 }
+
+Deno.test("otlp grpc: random mutations of valid requests are answered OK or InvalidArgument", async () => {
+  const t = await startTestServer();
+  let seed = 7;
+  const rand = (n: number) => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  try {
+    // Several short-lived connections (see the module doc of grpc_server.ts on long ones).
+    for (let c = 0; c < 4; c++) {
+      const client = new RawClient(t.address);
+      for (let i = 0; i < 50; i++) {
+        const bytes = encodeLogsRequest(randomLogs(c * 100 + i)).slice();
+        for (let m = 0, n = 1 + rand(8); m < n && bytes.length > 0; m++) {
+          const at = rand(bytes.length);
+          const kind = rand(3);
+          if (kind === 0) bytes[at] = rand(256);
+          else if (kind === 1) bytes[at] ^= 1 << rand(8);
+          else bytes.fill(0xff, at, Math.min(bytes.length, at + 1 + rand(4)));
+        }
+        const r = await client.export(bytes);
+        assert.ok(
+          r.code === grpc.status.OK || r.code === grpc.status.INVALID_ARGUMENT,
+          `${r.code} ${r.details}`,
+        );
+      }
+      client.close();
+    }
+    const client = new RawClient(t.address);
+    assert.equal((await client.export(encodeLogsRequest(sampleLogs(1)))).code, grpc.status.OK);
+    client.close();
+  } finally {
+    await t.stop();
+  }
+});
