@@ -116,6 +116,11 @@ async function readText(body: ReadableStream<Uint8Array>, limit = 64 * 1024): Pr
   return new TextDecoder().decode(all);
 }
 
+/** Bytes parsed between checks of the time spent (about a dozen pods). */
+const SLICE_BYTES = 64 * 1024;
+/** Longest stretch of parsing before yielding to the event loop. */
+const SLICE_MS = 5;
+
 /** Tuning of a {@linkcode KubeClient}. */
 export interface ClientOptions {
   /** `limit` of each list request. @default 500 */
@@ -159,6 +164,7 @@ export class KubeClient {
   readonly #httpClient: Deno.HttpClient | undefined;
   /** Items per list page. */
   readonly pageSize: number;
+  #lastYield = performance.now();
   /** A list or watch that sends nothing for this long is dropped (a hung connection). */
   readonly idleTimeoutMs: number;
 
@@ -273,6 +279,24 @@ export class KubeClient {
     );
   }
 
+  /**
+   * Hands `chunk` to `onChunk` in slices, yielding to the event loop whenever parsing has held
+   * it for {@linkcode SLICE_MS}: a fast server can deliver megabytes in one read.
+   */
+  async #feedSliced(
+    chunk: Uint8Array,
+    onChunk: (chunk: Uint8Array) => boolean,
+  ): Promise<boolean> {
+    for (let off = 0; off < chunk.length; off += SLICE_BYTES) {
+      if (!onChunk(chunk.subarray(off, off + SLICE_BYTES))) return false;
+      if (performance.now() - this.#lastYield > SLICE_MS) {
+        await new Promise((r) => setTimeout(r, 0));
+        this.#lastYield = performance.now();
+      }
+    }
+    return true;
+  }
+
   /** GETs `url` and hands each body chunk to `onChunk` until it returns false or the body ends. */
   async #stream(
     verb: string,
@@ -297,7 +321,7 @@ export class KubeClient {
           const { done, value } = await reader.read();
           if (done || both.aborted) break;
           idle.reset();
-          if (!onChunk(value)) break;
+          if (!(await this.#feedSliced(value, onChunk))) break;
         }
         if (both.aborted) throw both.reason ?? new DOMException("aborted", "AbortError");
       } finally {
