@@ -25,6 +25,8 @@
  */
 
 import { loopDelayQuantile, type LoopDelaySnapshot } from "../core/telemetry/loop_delay.ts";
+import { CollectorProcess } from "../tests/fakes/collector_process.ts";
+import { CriWriter } from "../tests/fakes/cri_writer.ts";
 import { binaryPermissionFlags, repoPath } from "../tests/fakes/run.ts";
 
 // ---------------------------------------------------------------- arguments
@@ -47,83 +49,6 @@ const ROTATE_BYTES = Number(arg("rotate-bytes", String(1024 * 1024)));
 const WITH_BATCH = !Deno.args.includes("--no-batch");
 
 // ---------------------------------------------------------------- CRI files
-
-/** Small deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const PATHS = ["/api/v1/items", "/api/v1/orders", "/healthz", "/api/v2/users", "/metrics"];
-const MSGS = ["request served", "cache miss", "upstream call finished", "slow query", "retrying"];
-const LEVELS = ["info", "info", "info", "debug", "warn", "error"];
-
-/** Generates kubelet-style CRI lines; every message starts with `id=<n> `. */
-class CriWriter {
-  #next: number;
-  #random: () => number;
-  #ns = Date.parse("2026-12-04T09:00:00Z") * 1e6;
-  /** Physical lines (pieces) and logical records produced. */
-  lines = 0;
-  records = 0;
-
-  constructor(seed: number, firstId: number) {
-    this.#random = rng(seed);
-    this.#next = firstId;
-  }
-
-  #hex(n: number): string {
-    let s = "";
-    for (let i = 0; i < n; i++) s += Math.floor(this.#random() * 16).toString(16);
-    return s;
-  }
-
-  #stamp(): string {
-    this.#ns += 1000 + Math.floor(this.#random() * 100_000);
-    const ms = Math.floor(this.#ns / 1e6);
-    const iso = new Date(ms).toISOString().slice(0, 19);
-    const frac = String(this.#ns % 1e9).padStart(9, "0");
-    return `${iso}.${frac}Z`;
-  }
-
-  /** About `n` physical lines of text, ~2 % of them `P`/`F` pieces of long messages. */
-  text(n: number): string {
-    const r = this.#random;
-    const out: string[] = [];
-    const end = this.lines + n;
-    while (this.lines < end) {
-      const id = this.#next++;
-      this.records++;
-      const stream = r() < 0.8 ? "stdout" : "stderr";
-      const msg = `id=${id} level=${LEVELS[Math.floor(r() * LEVELS.length)]} caller=handler.go:${
-        Math.floor(r() * 400)
-      } msg="${MSGS[Math.floor(r() * MSGS.length)]}" method=GET path=${
-        PATHS[Math.floor(r() * PATHS.length)]
-      }/${Math.floor(r() * 100000)} status=200 duration_ms=${(r() * 100).toFixed(1)} trace_id=${
-        this.#hex(32)
-      }`;
-      if (r() < 0.01) {
-        // A long message the runtime split: two P pieces and the F end.
-        const long = msg + " payload=" + this.#hex(200);
-        const a = Math.floor(long.length / 3);
-        out.push(`${this.#stamp()} ${stream} P ${long.slice(0, a)}`);
-        out.push(`${this.#stamp()} ${stream} P ${long.slice(a, 2 * a)}`);
-        out.push(`${this.#stamp()} ${stream} F ${long.slice(2 * a)}`);
-        this.lines += 3;
-      } else {
-        out.push(`${this.#stamp()} ${stream} F ${msg}`);
-        this.lines++;
-      }
-    }
-    return out.join("\n") + "\n";
-  }
-}
 
 export interface Corpus {
   /** Directory holding `<pod>/<container>/0.log` files. */
@@ -293,7 +218,7 @@ service:
 `;
 }
 
-class Collector {
+class Collector extends CollectorProcess {
   static async start(o: CollectorOptions): Promise<Collector> {
     const cfg = `${o.dir}/config.yaml`;
     await Deno.writeTextFile(cfg, collectorConfig(o));
@@ -306,29 +231,12 @@ class Collector {
       stderr: "piped",
     }).spawn();
     const c = new Collector(child, o.loopProbe ? probe : undefined);
-    await c.#ready;
+    await c.ready;
     return c;
   }
 
-  log = "";
-  #ready: Promise<void>;
-  private constructor(readonly child: Deno.ChildProcess, readonly probe: string | undefined) {
-    let resolve!: () => void, reject!: (e: Error) => void;
-    this.#ready = new Promise((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    (async () => {
-      for await (const t of child.stderr.pipeThrough(new TextDecoderStream())) {
-        this.log = (this.log + t).slice(-20_000);
-        if (this.log.includes("Everything is ready")) resolve();
-      }
-      reject(new Error(`collector exited before it was ready:\n${this.log}`));
-    })().catch(() => {});
-  }
-
-  get pid(): number {
-    return this.child.pid;
+  private constructor(child: Deno.ChildProcess, readonly probe: string | undefined) {
+    super(child);
   }
 
   cpu(): number {
@@ -346,24 +254,6 @@ class Collector {
       }
     }
     return undefined;
-  }
-
-  async stop(): Promise<void> {
-    try {
-      this.child.kill("SIGTERM");
-    } catch { /* already gone */ }
-    const timer = setTimeout(() => {
-      try {
-        this.child.kill("SIGKILL");
-      } catch { /* gone */ }
-    }, 20_000);
-    await this.child.status;
-    clearTimeout(timer);
-  }
-
-  async kill(): Promise<void> {
-    this.child.kill("SIGKILL");
-    await this.child.status;
   }
 }
 
