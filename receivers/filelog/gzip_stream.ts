@@ -124,3 +124,12 @@ export async function gzipHead(handle: Deno.FsFile, size: number): Promise<Uint8
     reader.close();
   }
 }
+
+/** Like {@linkcode gzipHead}, but empty when the content cannot be inflated. */
+export async function gzipHeadOrEmpty(handle: Deno.FsFile, size: number): Promise<Uint8Array> {
+  try {
+    return await gzipHead(handle, size);
+  } catch {
+    return new Uint8Array();
+  }
+}

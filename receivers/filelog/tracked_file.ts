@@ -105,3 +105,20 @@ export class TrackedFile implements AckSource<FileMark> {
     }
   }
 }
+
+/** The files found at a matched path during one poll: a stamp on each file, not a set. */
+export class Claims {
+  readonly #poll: number;
+  /** Claims of poll number `poll`. */
+  constructor(poll: number) {
+    this.#poll = poll;
+  }
+  /** True when `tf` was found in this poll. */
+  has(tf: TrackedFile): boolean {
+    return tf.claimedIn === this.#poll;
+  }
+  /** Marks `tf` as found in this poll. */
+  add(tf: TrackedFile): void {
+    tf.claimedIn = this.#poll;
+  }
+}

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { BATCH_RECORDS, CHECKPOINT_EVERY_RECORDS } from "../../receivers/filelog/receiver.ts";
-import { READ_CHUNK } from "../../receivers/filelog/tracker.ts";
+import { READ_CHUNK } from "../../receivers/filelog/reader.ts";
 import { spawnCli } from "../fakes/run.ts";
 
 const FILES = 4;
