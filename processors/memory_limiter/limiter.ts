@@ -60,6 +60,7 @@ export class MemoryLimiter {
   #limits: Limits | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
   #mustRefuse = false;
+  #lastCheck = 0;
   #lastGcDone: number;
   #lastInUse = 0;
   #softGcInterval = 0;
@@ -78,6 +79,21 @@ export class MemoryLimiter {
     return this.#mustRefuse;
   }
 
+  /**
+   * Whether to refuse data now. The check timer shares the event loop with the receivers, so
+   * a burst of requests can delay it past `check_interval`; a check that is due then runs
+   * here, before the data is let through (upstream's ticker runs on its own goroutine).
+   */
+  refuse(): boolean {
+    if (
+      this.#timer !== undefined &&
+      this.#deps.now() - this.#lastCheck >= this.#cfg.checkIntervalMs
+    ) {
+      this.checkMemLimits();
+    }
+    return this.#mustRefuse;
+  }
+
   /** The limits in force (after the first start). */
   get limits(): Limits | undefined {
     return this.#limits;
@@ -93,6 +109,7 @@ export class MemoryLimiter {
         "This runtime cannot force a garbage collection; the limiter only refuses data",
       );
     }
+    this.#lastCheck = this.#deps.now();
     this.#timer = setInterval(() => this.checkMemLimits(), this.#cfg.checkIntervalMs);
   }
 
@@ -139,6 +156,7 @@ export class MemoryLimiter {
   checkMemLimits(): void {
     const limits = this.#limits;
     if (limits === undefined) return;
+    this.#lastCheck = this.#deps.now();
     let inUse = this.#deps.memoryInUse();
     this.#logger.debug("Currently used memory.", { cur_mem_mib: mib(inUse) });
     let aboveSoft = this.#checkLimitAndBackoff(inUse, false);

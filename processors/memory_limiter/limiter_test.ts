@@ -69,6 +69,22 @@ Deno.test("memory_limiter: refuses at the soft limit, reports recoverable_error,
   }
 });
 
+Deno.test("memory_limiter: a check that is overdue (timer delayed by a busy event loop) runs before data is let through", async () => {
+  const { limiter, state, host } = fakeLimiter({ limitMib: 100 });
+  await limiter.start(host);
+  try {
+    state.inUse = 90 * MIB;
+    state.now += 999;
+    assert.equal(limiter.refuse(), false, "not due yet: the last result stands");
+    state.now += 1;
+    assert.equal(limiter.refuse(), true, "due: checked now");
+    state.inUse = 10 * MIB;
+    assert.equal(limiter.refuse(), true, "just checked: not again until the next interval");
+  } finally {
+    await limiter.shutdown(host);
+  }
+});
+
 Deno.test("memory_limiter: limits from a percentage of the total are computed at start", async () => {
   const { limiter, host, tick } = fakeLimiter({ limitPercentage: 50, spikeLimitPercentage: 10 });
   await limiter.start(host);

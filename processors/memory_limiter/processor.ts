@@ -62,7 +62,7 @@ export class MemoryLimiterProcessor implements Processor {
   /** Refuses with a {@linkcode RetryableError} while memory is above the soft limit. */
   consume(logs: Logs, ctx: ConsumeContext): Promise<void> {
     const count = logRecordCount(logs);
-    if (this.#limiter.mustRefuse) {
+    if (this.#limiter.refuse()) {
       this.#refused.add(count, this.#labels);
       return Promise.reject(new RetryableError(DATA_REFUSED_MESSAGE));
     }
