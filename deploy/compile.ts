@@ -58,6 +58,8 @@ const status = await new Deno.Command(Deno.execPath(), {
     "compile",
     ...flags,
     ...await compileOptions(),
+    // The pods' root filesystem is read-only: no V8 code cache to write next to the binary.
+    "--no-code-cache",
     ...passThrough,
     "--output",
     repoFile(output),
