@@ -135,8 +135,9 @@ export function writePodLog(host: AgentHost, pod: string, lines: string[], appen
 }
 
 /**
- * The shipped agent.yaml with the gateway replaced by `endpoint`, and what needs a cluster
- * (k8sattributes, which needs the API server) left out; `edit` may change more.
+ * The shipped agent.yaml with the gateway (for the pipeline and the own logs) replaced by
+ * `endpoint`, and what needs a cluster (k8sattributes, which needs the API server) left out;
+ * `edit` may change more.
  */
 export function agentConfig(
   host: AgentHost,
@@ -151,7 +152,10 @@ export function agentConfig(
   );
   c.extensions.health_check.endpoint = "127.0.0.1:0";
   c.service.telemetry.metrics = { level: "none" };
-  delete c.service.telemetry.logs.processors;
+  // The agent's own logs go to the same sink, as to the gateway in the cluster.
+  const own = c.service.telemetry.logs.processors[0].batch;
+  own.exporter.otlp.endpoint = `${endpoint}/v1/logs`;
+  own.schedule_delay = 100;
   c.receivers.filelog.start_at = "beginning";
   c.receivers.filelog.poll_interval = "50ms";
   c.exporters.otlp_http.endpoint = endpoint;

@@ -32,20 +32,30 @@ const POD_B = "default_closed-1_3f1c2d4e-0000-4000-8000-000000000002";
 
 const runnable = isRoot() && hasCommand("setpriv") && canUnshareMounts();
 
-/** The bodies of the log records the sink received, in arrival order. */
-function bodies(sink: OtlpSink): string[] {
-  const out: string[] = [];
+/** The records the sink received, in arrival order, with their resource's service.name. */
+function records(sink: OtlpSink): { body: string; service: string; node: string }[] {
+  const out: { body: string; service: string; node: string }[] = [];
   for (const req of sink.requests) {
     for (const rl of req.logs?.resourceLogs ?? []) {
+      const attr = (k: string) => {
+        const v = rl.resource.attributes.find((a) => a.key === k)?.value;
+        return v?.kind === "string" ? v.value : "";
+      };
       for (const sl of rl.scopeLogs) {
         for (const r of sl.logRecords) {
           const b = r.body;
-          if (b?.kind === "string") out.push(b.value);
+          const body = b?.kind === "string" ? b.value : "";
+          out.push({ body, service: attr("service.name"), node: attr("k8s.node.name") });
         }
       }
     }
   }
   return out;
+}
+
+/** The bodies of the pods' log records (not the agent's own logs). */
+function bodies(sink: OtlpSink): string[] {
+  return records(sink).filter((r) => r.service !== "otelcol-deno-agent").map((r) => r.body);
 }
 
 /** Waits until the sink holds `n` records or the agent exited; returns the bodies. */
@@ -103,6 +113,10 @@ Deno.test({
       assert.equal(status.code, 0, first.stderr);
       assert.deepEqual(got, lines(0, 200));
       assert.match(first.stderr, /Privilege posture.*"uid":1000,"gid":0/);
+      // Its own logs reached the sink too, with the telemetry resource, under the same flags.
+      const own = records(sink).filter((r) => r.service === "otelcol-deno-agent");
+      assert.ok(own.some((r) => r.body.startsWith("Everything is ready")), first.stderr);
+      assert.ok(own.every((r) => r.node === "node-1"));
       assert.doesNotMatch(first.stderr, /Running as root|capabilities it does not need/);
 
       const stateDir = join(host.state, "file-log-receiver");
