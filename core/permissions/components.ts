@@ -151,7 +151,11 @@ const OTEL_EXPORTER_SETTINGS = [
 const RULES: Record<string, Record<string, Rule>> = {
   receivers: { otlp: otlpReceiver, filelog, file_log: filelog },
   processors: {
+    // No file, network or environment access of their own.
     batch: NONE,
+    filter: NONE,
+    attributes: NONE,
+    resource: NONE,
     memory_limiter: memoryLimiter,
     k8sattributes: k8sAttributes,
     k8s_attributes: k8sAttributes,
@@ -162,6 +166,7 @@ const RULES: Record<string, Record<string, Rule>> = {
     bearertokenauth: bearerTokenAuth,
     health_check: healthCheck,
     healthcheck: healthCheck,
+    headers_setter: NONE,
   },
 };
 

@@ -125,6 +125,21 @@ exporters:
   assert.ok(!needs.some((n) => n.value.startsWith("KUBERNETES") || n.value === "HTTPS_PROXY"));
 });
 
+Deno.test("permissionNeeds: every built-in component type has rules", async () => {
+  const { BUILTIN_FACTORIES } = await import("../../components.ts");
+  const sections = { receiver: "receivers", processor: "processors", exporter: "exporters" };
+  const yaml: Record<string, Record<string, unknown>> = {};
+  for (const f of BUILTIN_FACTORIES) {
+    const section = f.kind === "extension" ? "extensions" : sections[f.kind];
+    for (const t of [f.type, ...(f.aliases ?? [])]) (yaml[section] ??= {})[t] = {};
+  }
+  const { problems } = await needsOf(JSON.stringify(yaml), {
+    KUBERNETES_SERVICE_HOST: "k",
+    KUBERNETES_SERVICE_PORT: "443",
+  });
+  assert.deepEqual(problems.filter((p) => p.includes("no permission rules")), []);
+});
+
 Deno.test("permissionNeeds: config files are read from their directory", async () => {
   const dir = await Deno.makeTempDir();
   try {
