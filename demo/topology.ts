@@ -1,0 +1,357 @@
+/**
+ * Starts the demo's topology, each part its own process: the log generator (with the fake
+ * Kubernetes API), the sink, the gateway and the node agent — the gateway and the agent run
+ * mod.ts with the manifests' own configs from `deploy/kubernetes/`, only paths, endpoints
+ * and credentials overridden by `--set`. Used by `deno task demo` (`main.ts`) and by
+ * `tests/e2e/`, which also kill and restart the collectors and make the sink refuse.
+ *
+ * @module
+ */
+
+import { CollectorProcess } from "../tests/fakes/collector_process.ts";
+import { repoPath } from "../tests/fakes/run.ts";
+import type { GeneratorStatus } from "./generator.ts";
+import type { SinkCheck, SinkStats } from "./sink.ts";
+import { DEMO_NODE } from "./pods.ts";
+
+/** The configs the DaemonSet and the Deployment mount. */
+export const AGENT_CONFIG = "deploy/kubernetes/agent/agent.yaml";
+export const GATEWAY_CONFIG = "deploy/kubernetes/gateway/gateway.yaml";
+
+/** Options of {@linkcode Topology.start}. */
+export interface TopologyOptions {
+  /** Lines per second per pod (the generator's `--rate`). */
+  rate?: number;
+  /** Chance per second per pod of a burst of 50–300 lines. */
+  burstChance?: number;
+  /** Rotate a pod's `0.log` at this size. */
+  rotateBytes?: number;
+  /** Show the sink's summary on this process's stdout (else `--quiet`). */
+  showSink?: boolean;
+  /** Send the gateway's output here instead of the sink (an OTLP/HTTP base URL). */
+  backend?: string;
+  /** Extra `--set` overrides for the gateway (e.g. a backend's TLS or auth). */
+  gatewaySets?: string[];
+  /** Extra environment for the gateway (e.g. `BACKEND_TOKEN`). */
+  gatewayEnv?: Record<string, string>;
+}
+
+/** A free loopback TCP port (bound and released). */
+export function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+/** Lines of a child's stdout, each delivered to whoever waits for a match. */
+class LineWaiter {
+  #lines: string[] = [];
+  #wake: (() => void) | undefined;
+  #ended = false;
+
+  constructor(stream: ReadableStream<Uint8Array>) {
+    (async () => {
+      let rest = "";
+      for await (const t of stream.pipeThrough(new TextDecoderStream())) {
+        const parts = (rest + t).split("\n");
+        rest = parts.pop()!;
+        this.#lines.push(...parts);
+        this.#wake?.();
+      }
+      this.#ended = true;
+      this.#wake?.();
+    })().catch(() => {});
+  }
+
+  /** The first line (consumed) that `re` matches. */
+  async next(re: RegExp, what: string): Promise<RegExpExecArray> {
+    for (;;) {
+      while (this.#lines.length > 0) {
+        const m = re.exec(this.#lines.shift()!);
+        if (m !== null) return m;
+      }
+      if (this.#ended) throw new Error(`${what}: the process ended first`);
+      await new Promise<void>((r) => this.#wake = r);
+    }
+  }
+}
+
+/** A child killed if still running: SIGTERM, SIGKILL after `graceMs`. */
+async function end(child: Deno.ChildProcess, graceMs = 5_000): Promise<void> {
+  try {
+    child.kill("SIGTERM");
+  } catch { /* gone */ }
+  const timer = setTimeout(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* gone */ }
+  }, graceMs);
+  await child.status;
+  clearTimeout(timer);
+}
+
+/** The running topology; see the module doc. */
+export class Topology {
+  readonly dir: string;
+  readonly options: TopologyOptions;
+  readonly generator: Deno.ChildProcess;
+  readonly sink: Deno.ChildProcess | undefined;
+  readonly sinkUrl: string;
+  readonly gatewayPort: number;
+  gateway: CollectorProcess | undefined;
+  agent: CollectorProcess | undefined;
+  #generatorOut: LineWaiter;
+  #generatorIn: WritableStreamDefaultWriter<Uint8Array>;
+
+  private constructor(
+    dir: string,
+    options: TopologyOptions,
+    generator: Deno.ChildProcess,
+    sink: Deno.ChildProcess | undefined,
+    sinkUrl: string,
+  ) {
+    this.dir = dir;
+    this.options = options;
+    this.generator = generator;
+    this.sink = sink;
+    this.sinkUrl = sinkUrl;
+    this.gatewayPort = freePort();
+    this.#generatorOut = new LineWaiter(generator.stdout);
+    this.#generatorIn = generator.stdin.getWriter();
+  }
+
+  /**
+   * Starts everything in a new temporary directory, in order: generator (empty files, fake
+   * API), sink, gateway, agent; then the generator starts writing.
+   */
+  static async start(options: TopologyOptions = {}): Promise<Topology> {
+    const dir = await Deno.makeTempDir({ prefix: "otelcol-deno-demo-" });
+    const generator = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-read",
+        "--allow-write",
+        "--allow-net=127.0.0.1",
+        repoPath("demo/generator.ts"),
+        "--dir",
+        dir,
+        "--status",
+        `${dir}/generator.json`,
+        "--rate",
+        String(options.rate ?? 4),
+        "--burst-chance",
+        String(options.burstChance ?? 0.02),
+        "--rotate-bytes",
+        String(options.rotateBytes ?? 256 * 1024),
+      ],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    let sink: Deno.ChildProcess | undefined;
+    let sinkUrl = options.backend ?? "";
+    let t: Topology | undefined;
+    try {
+      if (options.backend === undefined) {
+        const port = freePort();
+        sink = new Deno.Command(Deno.execPath(), {
+          args: [
+            "run",
+            "--allow-net=127.0.0.1",
+            `--allow-read=${dir}`,
+            repoPath("demo/sink.ts"),
+            "--port",
+            String(port),
+            "--status",
+            `${dir}/generator.json`,
+            ...options.showSink ? [] : ["--quiet"],
+          ],
+          stdout: options.showSink ? "inherit" : "null",
+          stderr: "inherit",
+        }).spawn();
+        sinkUrl = `http://127.0.0.1:${port}`;
+      }
+      t = new Topology(dir, options, generator, sink, sinkUrl);
+      const kube = (await t.#generatorOut.next(/^kube (\S+)$/, "the generator's fake API"))[1]!;
+      await Deno.writeTextFile(`${dir}/kubeconfig`, kubeconfig(kube));
+      await Deno.writeTextFile(`${dir}/backend-token`, "demo-token\n");
+      await Deno.mkdir(`${dir}/var/lib/telemetry-log-agent`, { recursive: true });
+      if (sink !== undefined) await t.#waitForSink();
+      await t.startGateway();
+      await t.startAgent();
+      await t.command("start");
+      return t;
+    } catch (err) {
+      if (t !== undefined) await t.stop();
+      else {
+        await end(generator);
+        if (sink !== undefined) await end(sink);
+        await Deno.remove(dir, { recursive: true }).catch(() => {});
+      }
+      throw err;
+    }
+  }
+
+  async #waitForSink(): Promise<void> {
+    for (let i = 0; i < 300; i++) {
+      try {
+        await (await fetch(`${this.sinkUrl}/stats`)).body?.cancel();
+        return;
+      } catch {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    throw new Error(`the sink did not listen on ${this.sinkUrl}`);
+  }
+
+  /** `--set` overrides shared by both collectors: the fake API through a kubeconfig. */
+  #kubeSets(): string[] {
+    return [
+      "--set",
+      "processors::k8sattributes::auth_type=kubeConfig",
+      "--set",
+      `processors::k8sattributes::kube_config_path=${this.dir}/kubeconfig`,
+    ];
+  }
+
+  /** The gateway's command line after mod.ts. */
+  gatewayArgs(): string[] {
+    return [
+      "--config",
+      repoPath(GATEWAY_CONFIG),
+      "--set",
+      `receivers::otlp::protocols::http::endpoint=127.0.0.1:${this.gatewayPort}`,
+      "--set",
+      "extensions::health_check::endpoint=127.0.0.1:0",
+      "--set",
+      "service::telemetry::metrics::address=127.0.0.1:0",
+      "--set",
+      `extensions::bearertokenauth/backend::filename=${this.dir}/backend-token`,
+      // The sink speaks plain HTTP: no private CA to trust.
+      "--set",
+      'exporters::otlp_http/backend::tls::ca_file=""',
+      // The gateway's own logs stay on stderr (the manifest ships them to the backend).
+      "--set",
+      "service::telemetry::logs::processors=[]",
+      ...this.#kubeSets(),
+      ...this.options.gatewaySets ?? [],
+    ];
+  }
+
+  /** The agent's command line after mod.ts. */
+  agentArgs(): string[] {
+    const pods = `${this.dir}/var/log/pods`;
+    return [
+      "--config",
+      repoPath(AGENT_CONFIG),
+      "--set",
+      `receivers::filelog::include=[${pods}/*/*/*.log]`,
+      "--set",
+      `receivers::filelog::exclude=[${pods}/observability_otelcol-deno-agent-*/*/*.log]`,
+      "--set",
+      `extensions::file_storage::directory=${this.dir}/var/lib/telemetry-log-agent/file-log-receiver`,
+      "--set",
+      "extensions::health_check::endpoint=127.0.0.1:0",
+      "--set",
+      "service::telemetry::metrics::address=127.0.0.1:0",
+      ...this.#kubeSets(),
+    ];
+  }
+
+  /** The agent's environment, as the DaemonSet sets it. */
+  agentEnv(): Record<string, string> {
+    return {
+      GATEWAY_ENDPOINT: `http://127.0.0.1:${this.gatewayPort}`,
+      K8S_NODE_NAME: DEMO_NODE,
+      K8S_POD_NAME: "otelcol-deno-agent-demo",
+      K8S_POD_NAMESPACE: "observability",
+    };
+  }
+
+  /** Starts the gateway and waits until it is ready. */
+  async startGateway(): Promise<void> {
+    this.gateway = await CollectorProcess.spawn({
+      args: this.gatewayArgs(),
+      env: {
+        BACKEND_ENDPOINT: this.sinkUrl,
+        BACKEND_TOKEN: "demo-token",
+        K8S_NODE_NAME: DEMO_NODE,
+        K8S_POD_NAME: "otelcol-deno-gateway-demo",
+        K8S_POD_NAMESPACE: "observability",
+        ...this.options.gatewayEnv,
+      },
+      logFile: `${this.dir}/gateway.log`,
+    });
+  }
+
+  /** Starts the agent and waits until it is ready. */
+  async startAgent(): Promise<void> {
+    this.agent = await CollectorProcess.spawn({
+      args: this.agentArgs(),
+      env: this.agentEnv(),
+      logFile: `${this.dir}/agent.log`,
+    });
+  }
+
+  /** Sends a command to the generator and waits for its acknowledgement. */
+  async command(cmd: "start" | "pause-rotation" | "resume-rotation" | "stop"): Promise<void> {
+    await this.#generatorIn.write(new TextEncoder().encode(cmd + "\n"));
+    await this.#generatorOut.next(new RegExp(`^ok ${cmd}$`), `the generator's ${cmd}`);
+  }
+
+  /** What the generator has written. */
+  async written(): Promise<GeneratorStatus> {
+    return JSON.parse(await Deno.readTextFile(`${this.dir}/generator.json`));
+  }
+
+  /** The sink's counters. */
+  async stats(): Promise<SinkStats> {
+    return await (await fetch(`${this.sinkUrl}/stats`)).json();
+  }
+
+  /** Makes the sink answer `status` to every export (0: answer normally again). */
+  async sinkFails(status: number): Promise<void> {
+    const path = status === 0 ? "/control/ok" : `/control/fail?status=${status}`;
+    await (await fetch(`${this.sinkUrl}${path}`, { method: "POST" })).body?.cancel();
+  }
+
+  /** Which written lines never arrived. */
+  async check(records: number[]): Promise<SinkCheck> {
+    const r = await fetch(`${this.sinkUrl}/control/check`, {
+      method: "POST",
+      body: JSON.stringify({ records }),
+    });
+    return await r.json();
+  }
+
+  /** Stops everything (generator first, then agent, gateway, sink) and removes the directory. */
+  async stop(): Promise<void> {
+    await end(this.generator).catch(() => {});
+    await this.#generatorIn.close().catch(() => {});
+    await this.agent?.stop(20_000).catch(() => {});
+    await this.gateway?.stop(20_000).catch(() => {});
+    if (this.sink !== undefined) await end(this.sink).catch(() => {});
+    await Deno.remove(this.dir, { recursive: true }).catch(() => {});
+  }
+}
+
+function kubeconfig(server: string): string {
+  return `apiVersion: v1
+kind: Config
+clusters:
+  - name: demo
+    cluster:
+      server: ${server}
+users:
+  - name: demo
+    user:
+      token: demo
+contexts:
+  - name: demo
+    context:
+      cluster: demo
+      user: demo
+current-context: demo
+`;
+}
