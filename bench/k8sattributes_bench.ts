@@ -29,6 +29,8 @@ import { MetricsRegistry } from "../core/telemetry/metrics.ts";
 import { parseK8sAttributesConfig } from "../processors/k8sattributes/config.ts";
 import { K8sAttributesProcessor } from "../processors/k8sattributes/processor.ts";
 import { FakeKubeApi, type KObject, podFixture } from "../tests/fakes/kube_api.ts";
+import { CollectorProcess } from "../tests/fakes/collector_process.ts";
+import { Sink } from "./agent_e2e_bench.ts";
 
 const self = new URL(import.meta.url).pathname;
 const [mode, ...rest] = Deno.args;
@@ -251,6 +253,107 @@ async function cpu(proc: K8sAttributesProcessor, count: number): Promise<Record<
   return out;
 }
 
+// ---- end to end: the gateway as users run it ----
+const CLK_TCK = 100;
+
+/** CPU seconds (user + system, all threads) of a process. */
+function cpuSeconds(pid: number): number {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+}
+
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+function gatewayConfig(port: number, sinkPort: number, k8s: boolean): string {
+  return `receivers:
+  otlp:
+    protocols:
+      http:
+        endpoint: 127.0.0.1:${port}
+processors:
+  batch: {}
+${
+    k8s
+      ? "  k8sattributes:\n    auth_type: kubeConfig\n    wait_for_metadata: true\n    wait_for_metadata_timeout: 120s\n"
+      : ""
+  }exporters:
+  otlp_http:
+    endpoint: http://127.0.0.1:${sinkPort}
+service:
+  telemetry:
+    metrics:
+      level: none
+  pipelines:
+    logs:
+      receivers: [otlp]
+      processors: [${k8s ? "k8sattributes, " : ""}batch]
+      exporters: [otlp_http]
+`;
+}
+
+/**
+ * The collector process (otlp → [k8sattributes →] batch → otlp_http) against a sink process,
+ * fed 1,000-record requests by 4 concurrent senders here; returns its records per CPU-second.
+ */
+async function e2eRun(
+  url: string,
+  count: number,
+  k8s: boolean,
+  perResource: number,
+  requests: number,
+): Promise<number> {
+  const dir = await Deno.makeTempDir();
+  const sink = await Sink.start();
+  const port = freePort();
+  await Deno.writeTextFile(`${dir}/config.yaml`, gatewayConfig(port, sink.port, k8s));
+  await Deno.writeTextFile(
+    `${dir}/kubeconfig`,
+    `apiVersion: v1
+kind: Config
+current-context: bench
+clusters: [{ name: fake, cluster: { server: "${url}" } }]
+contexts: [{ name: bench, context: { cluster: fake } }]
+`,
+  );
+  const c = await CollectorProcess.spawn({
+    args: ["--config", `${dir}/config.yaml`],
+    env: { KUBECONFIG: `${dir}/kubeconfig` },
+  });
+  try {
+    const bodies = Array.from(
+      { length: 32 },
+      (_, s) => request(1000 / perResource, perResource, count, s),
+    );
+    let next = 0;
+    const cpu0 = cpuSeconds(c.pid);
+    const sender = async () => {
+      while (next < requests) {
+        const body = bodies[next++ % bodies.length]!;
+        const r = await fetch(`http://127.0.0.1:${port}/v1/logs`, {
+          method: "POST",
+          headers: { "content-type": "application/x-protobuf" },
+          body: body as Uint8Array<ArrayBuffer>,
+        });
+        await r.body?.cancel();
+        if (r.status !== 200) throw new Error(`collector answered ${r.status}`);
+      }
+    };
+    await Promise.all([sender(), sender(), sender(), sender()]);
+    await sink.until((s) => s.records >= requests * 1000, 300_000, "every record at the sink");
+    return (requests * 1000) / (cpuSeconds(c.pid) - cpu0);
+  } finally {
+    await c.stop();
+    await sink.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
 // ---- parent ----
 async function child(args: string[]): Promise<Record<string, number>> {
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
@@ -264,7 +367,8 @@ async function child(args: string[]): Promise<Record<string, number>> {
 }
 
 async function main(): Promise<void> {
-  const sizes = rest.length > 0 ? rest.map(Number) : [10_000, 100_000];
+  const numbers = rest.filter((a) => /^\d+$/.test(a)).map(Number);
+  const sizes = numbers.length > 0 ? numbers : [10_000, 100_000];
   const rows: string[] = [];
   let cpuResult: Record<string, number> | undefined;
   for (const n of sizes) {
@@ -298,6 +402,37 @@ async function main(): Promise<void> {
   }
   console.log("k8sattributes cache (default config; one whole-list response, streamed):");
   for (const r of rows) console.log(`  ${r}`);
+  if (rest.includes("--e2e") || rest.length === 0) {
+    const n = Math.max(...sizes);
+    const server = new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-all", self, "serve", String(n)],
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    const reader = server.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    const url = (await reader.read()).value!.trim();
+    try {
+      console.log(
+        `k8sattributes end to end: collector process otlp → [k8sattributes →] batch → otlp_http → sink, ${n}-pod cache, 200,000 records:`,
+      );
+      for (const k of SHAPES) {
+        const without = await e2eRun(url, n, false, k, 200);
+        const withP = await e2eRun(url, n, true, k, 200);
+        console.log(
+          `  ${String(k).padStart(2)} record(s)/resource: without ${
+            (without / 1000).toFixed(0)
+          }k rec/CPU-s, ` +
+            `with ${(withP / 1000).toFixed(0)}k rec/CPU-s: +${
+              ((without / withP - 1) * 100).toFixed(1)
+            } % CPU per record`,
+        );
+      }
+    } finally {
+      server.kill();
+      await server.status;
+      await reader.cancel().catch(() => {});
+    }
+  }
   if (cpuResult) {
     console.log(
       `k8sattributes CPU, OTLP decode → processor → encode, ${Math.max(...sizes)}-pod cache:`,

@@ -171,7 +171,7 @@ export class Extractor {
     if (w["k8s.pod.start_time"] && pod.startTime > 0) {
       putString(attrs, "k8s.pod.start_time", pod.startTimeText ??= formatStartTime(pod.startTime));
     }
-    if (w["k8s.pod.ip"] && !pod.hostNetwork) putString(attrs, "k8s.pod.ip", pod.ip);
+    if (w["k8s.pod.ip"]) putString(attrs, "k8s.pod.ip", pod.ip);
     if (w["k8s.pod.hostname"]) putString(attrs, "k8s.pod.hostname", pod.hostname);
     if (w["k8s.node.name"]) putString(attrs, "k8s.node.name", pod.nodeName);
     if (w["k8s.node.uid"]) {

@@ -106,6 +106,8 @@ export interface FakeKubeApiOptions {
   ignoreLimitAtRv0?: boolean;
   /** Split every watch event into this many chunks (tests the stream parser). */
   splitEvents?: number;
+  /** Serve HTTPS with this certificate and key (PEM). */
+  tls?: { certPem: string; keyPem: string };
 }
 
 /** The fake server; see the module doc. */
@@ -139,12 +141,13 @@ export class FakeKubeApi {
   private constructor(options: FakeKubeApiOptions) {
     this.#options = options;
     this.token = options.token;
-    this.#server = Deno.serve(
-      { hostname: "127.0.0.1", port: 0, onListen: () => {} },
-      (req) => this.#handle(req),
-    );
+    const listen = { hostname: "127.0.0.1", port: 0, onListen: () => {} };
+    const handler = (req: Request) => this.#handle(req);
+    this.#server = options.tls === undefined
+      ? Deno.serve(listen, handler)
+      : Deno.serve({ ...listen, cert: options.tls.certPem, key: options.tls.keyPem }, handler);
     const addr = this.#server.addr as Deno.NetAddr;
-    this.url = `http://127.0.0.1:${addr.port}`;
+    this.url = `${options.tls ? "https" : "http"}://127.0.0.1:${addr.port}`;
   }
 
   /** Starts a fake on a free loopback port. */
