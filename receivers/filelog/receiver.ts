@@ -31,7 +31,8 @@ const LARGE_CHECKPOINT_BYTES = 64 * 1024;
 /**
  * Within a poll (a backlog), a checkpoint is also written once this many records were
  * accepted since the last one (a small checkpoint) or CHECKPOINT_EVERY_MS passed: a crash
- * re-sends at most about this many records, or a second's worth, plus the batch in flight.
+ * re-sends at most about this many records, or a second's worth, plus the batches in flight
+ * (the stanza adapter's IN_FLIGHT).
  */
 export const CHECKPOINT_EVERY_RECORDS = 16384;
 /** How long shutdown waits for a poll (and its delivery) to finish before giving up on it. */
@@ -210,6 +211,8 @@ export class FilelogReceiver implements Receiver {
     await this.#tracker.poll(now, sweep);
     this.#adapter.tick(now);
     await this.#flush();
+    // pollOnce() promises delivery; the background loop reads on while batches are in flight.
+    if (sweep) await this.#adapter.settled();
     if (this.#cfg.deleteAfterRead) {
       for (const tf of [...this.#tracker.files]) await this.#tracker.deleteIfDone(tf);
     }
@@ -231,12 +234,12 @@ export class FilelogReceiver implements Receiver {
   async #flush(): Promise<void> {
     for (const tf of this.#tracker.touched) this.#adapter.touch(tf);
     this.#tracker.touched.clear();
-    const count = await this.#adapter.flush();
-    if (count === undefined) return; // shutting down: positions stay behind
-    this.#acceptedSince += count;
-    if (count > 0 && (this.#acceptedSince >= CHECKPOINT_EVERY_RECORDS || this.#checkpointDue())) {
-      await this.#checkpoint(false);
-    }
+    await this.#adapter.flush(async (count) => {
+      this.#acceptedSince += count;
+      if (count > 0 && (this.#acceptedSince >= CHECKPOINT_EVERY_RECORDS || this.#checkpointDue())) {
+        await this.#checkpoint(false);
+      }
+    });
   }
 
   /** True when the last checkpoint write is older than CHECKPOINT_EVERY_MS. */
@@ -301,6 +304,7 @@ export class FilelogReceiver implements Receiver {
     this.#abort.abort();
     // Without storage nothing would re-read held partial lines: emit them now.
     if (this.#storage === undefined && this.#started) await this.#adapter.flushHeld();
+    await this.#adapter.settled(); // positions of abandoned batches stay behind
     await this.#checkpoint(true);
     await this.#tracker.close();
     if (this.#storage !== undefined) {

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { abortableSleep, Backoff, untilAborted } from "../../../core/async.ts";
+import { abortableSleep, Backoff, OrderedWindow, untilAborted } from "../../../core/async.ts";
 import type { CreateSettings } from "../../../core/component.ts";
 import { isPermanent, type LogsConsumer, RetryableError } from "../../../core/consumer.ts";
 import { cloneLogs, type Logs } from "../../../core/pdata/logs.ts";
@@ -60,6 +60,9 @@ interface Mark {
   readonly mark: unknown;
 }
 
+/** Batches in flight at once: enough for a downstream `batch` to fill by size. */
+export const IN_FLIGHT = 4;
+
 /** Operator chain, batching, delivery with retry and acknowledgement for one receiver. */
 export class ReceiverAdapter {
   readonly #settings: CreateSettings;
@@ -71,6 +74,7 @@ export class ReceiverAdapter {
   readonly #touched = new Set<AckSource<unknown>>();
   /** Sources whose last mark was held back by an operator: marked again at the next flush. */
   readonly #limited = new Set<AckSource<unknown>>();
+  readonly #window = new OrderedWindow(IN_FLIGHT);
 
   /** Builds the operator chain; `next` is counted through the receiver helper. */
   constructor(settings: CreateSettings, next: LogsConsumer, opts: AdapterOptions) {
@@ -105,16 +109,26 @@ export class ReceiverAdapter {
   }
 
   /**
-   * Sends the batch and, once it was accepted (or dropped as permanently rejected), moves
-   * every touched source's acknowledged position. Returns the records sent, or undefined
-   * when shutdown abandoned the delivery (positions stay behind).
+   * Sends the batch without waiting for it to be accepted: up to {@linkcode IN_FLIGHT}
+   * batches are in flight (so their records share a downstream `batch`, which leaves by size
+   * instead of waiting out its timeout). Once a batch and every earlier one were accepted (or
+   * dropped as permanently rejected), every source it touched gets its acknowledged position
+   * moved and `onAccepted` is called with its record count; after a delivery shutdown
+   * abandoned, positions stay behind. Resolves once there is room for the next batch.
    */
-  async flush(): Promise<number | undefined> {
+  async flush(onAccepted?: (count: number) => void | Promise<void>): Promise<void> {
     const marks = this.#marks();
     const count = this.#builder.count;
-    if (count > 0 && !await this.#deliver(this.#builder.take(), count)) return undefined;
-    for (const m of marks) m.src.ack(m.mark);
-    return count;
+    const accepted = count > 0 ? this.#deliver(this.#builder.take(), count) : Promise.resolve(true);
+    await this.#window.add(accepted, async () => {
+      for (const m of marks) m.src.ack(m.mark);
+      await onAccepted?.(count);
+    });
+  }
+
+  /** Waits for every batch in flight; true when all were accepted. */
+  settled(): Promise<boolean> {
+    return this.#window.settled();
   }
 
   /**
