@@ -149,6 +149,14 @@ export class MemoryLimiter {
       spike_limit_mib: mib(limits.spike),
       check_interval: `${this.#cfg.checkIntervalMs}ms`,
     });
+    const inUse = this.#deps.memoryInUse();
+    if (inUse >= limits.hard - limits.spike) {
+      this.#logger.warn(
+        "The soft limit (limit minus spike) is below the memory the collector already uses: " +
+          "it will refuse all data. Raise limit_mib or limit_percentage, or lower the spike limit",
+        { soft_limit_mib: mib(limits.hard - limits.spike), cur_mem_mib: mib(inUse) },
+      );
+    }
     return limits;
   }
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { Host } from "../../core/component.ts";
 import type { StatusEvent } from "../../core/componentstatus/mod.ts";
-import { nopLogger } from "../../core/telemetry/logger.ts";
+import { createLogger, nopLogger } from "../../core/telemetry/logger.ts";
 import { defaultMemoryLimiterConfig, type MemoryLimiterConfig } from "./config.ts";
 import { computeLimits, MemoryLimiter } from "./limiter.ts";
 
@@ -190,4 +190,21 @@ Deno.test("memory_limiter: a total that cannot be read fails the start with what
     limiter.start(host),
     /failed to get total memory, use fixed memory settings \(limit_mib\): EACCES/,
   );
+});
+
+Deno.test("memory_limiter: a soft limit below what the collector already uses is a warning at start", async () => {
+  const lines: string[] = [];
+  const cfg = { ...defaultMemoryLimiterConfig(), checkIntervalMs: 1000, limitMib: 64 };
+  const limiter = new MemoryLimiter(cfg, createLogger({ sink: (l) => lines.push(l) }), {
+    memoryInUse: () => 60 * MIB,
+    gc: undefined,
+    totalMemory: () => Promise.reject(new Error("unused")),
+    now: () => 0,
+  });
+  const host: Host = { getExtension: () => undefined, reportFatalError: () => {} };
+  await limiter.start(host);
+  await limiter.shutdown(host);
+  const warning = lines.find((l) => l.includes("will refuse all data"));
+  assert.ok(warning, lines.join("\n"));
+  assert.match(warning, /"soft_limit_mib":51,"cur_mem_mib":60/);
 });

@@ -8,7 +8,7 @@
 import type { ProcessorFactory } from "../../core/component.ts";
 import { type MemoryLimiterConfig, parseMemoryLimiterConfig } from "./config.ts";
 import { type LimiterDeps, MemoryLimiter } from "./limiter.ts";
-import { findForcedGc, totalMemory, v8MemoryInUse } from "./memory.ts";
+import { findForcedGc, residentMemory, totalMemory } from "./memory.ts";
 import { MemoryLimiterProcessor } from "./processor.ts";
 
 export type { MemoryLimiterConfig } from "./config.ts";
@@ -32,7 +32,7 @@ export function newMemoryLimiterFactory(
       let limiter = limiters.get(config);
       if (limiter === undefined) {
         limiter = new MemoryLimiter(config, settings.logger, {
-          memoryInUse: deps.memoryInUse ?? v8MemoryInUse,
+          memoryInUse: deps.memoryInUse ?? residentMemory,
           gc: "gc" in deps ? deps.gc : findForcedGc(),
           totalMemory: deps.totalMemory ?? (() => totalMemory()),
           now: deps.now ?? (() => performance.now()),
