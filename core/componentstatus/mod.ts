@@ -56,12 +56,6 @@ export function statusEvent(status: Status, error?: Error): StatusEvent {
     : { status, error, timestamp: Date.now() };
 }
 
-/** True for `recoverable_error`, `permanent_error` and `fatal_error`. */
-export function statusIsError(status: Status): boolean {
-  return status === "recoverable_error" || status === "permanent_error" ||
-    status === "fatal_error";
-}
-
 /** Reports `status` for the calling component; a host without status reporting ignores it. */
 export function reportStatus(host: Host, status: Status, error?: Error): void {
   host.reportStatus?.(statusEvent(status, error));

@@ -40,11 +40,6 @@ export class HealthCheckExtension implements Extension, StatusWatcher, PipelineW
     this.#config = config;
   }
 
-  /** `host:port` the server is bound to, once started. */
-  get address(): string | undefined {
-    return this.#server?.address;
-  }
-
   /** Binds the endpoint and starts serving (503 until the collector is ready). */
   async start(host: Host): Promise<void> {
     const name = `extensions::${this.#settings.id}`;
