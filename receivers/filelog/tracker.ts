@@ -78,6 +78,11 @@ export class Tracker {
   #pathSet = new Set<string>();
   #listingChanged = true;
   #pollCount = 0;
+  /**
+   * The last poll trusted notifications and found nothing to check (no pending partial
+   * line, unread data, lost file, link or retry): while no event arrives, polls do nothing.
+   */
+  #quiet = false;
   /** What the last poll did. */
   readonly lastPoll: PollStats = { sweep: true, checked: 0 };
 
@@ -162,6 +167,7 @@ export class Tracker {
 
   /** Restores states from a checkpoint: `start_at` then no longer applies. */
   restore(states: readonly TrackedFile[]): void {
+    this.#quiet = false;
     for (const tf of states) {
       tf.attrsFresh = false;
       this.#files.add(tf);
@@ -189,6 +195,13 @@ export class Tracker {
       ? { sweep: true, hints: undefined, checkMisses: false }
       : this.#watch.begin(nowMs, this.#finder.dirCount);
     const hints = plan.hints;
+    if (!plan.sweep && this.#quiet && hints!.paths.size === 0 && hints!.dirs.size === 0) {
+      // Nothing announced and nothing pending since a poll that found nothing to look at.
+      this.lastPoll.sweep = false;
+      this.lastPoll.checked = 0;
+      return;
+    }
+    this.#quiet = false;
     const t0 = performance.now();
     if (hints !== undefined) {
       for (const p of hints.paths) this.#finder.invalidate(p);
@@ -245,6 +258,7 @@ export class Tracker {
     this.lastPoll.sweep = plan.sweep;
     this.lastPoll.checked = checked;
     // Files no longer at a matched path: drain what is left first (ordering across rotation).
+    let lost = 0;
     for (const tf of [...this.#files]) {
       if (this.#stopped) break;
       if (claimed.has(tf)) {
@@ -252,8 +266,11 @@ export class Tracker {
         tf.searched = false;
         continue;
       }
+      lost++;
       await this.#lost.drain(tf, nowMs, claimed);
     }
+    // A trusting poll with nothing to look at: the next ones are the same until an event.
+    this.#quiet = !plan.sweep && checked === 0 && lost === 0;
     for (const tf of toRead) {
       if (this.#stopped) break;
       if (!this.#files.has(tf)) continue;
@@ -532,6 +549,7 @@ export class Tracker {
   }
 
   #forget(tf: TrackedFile): void {
+    this.#quiet = false;
     this.#handles.close(tf);
     this.#files.delete(tf);
     this.#index.delete(tf);

@@ -6,7 +6,7 @@
  * hints still reads every file it was told about, files with a pending partial line or
  * unread data, files reached through symbolic links (their targets are not watched) and
  * files lost since the last poll; a full sweep (a stat of everything, as without hints)
- * runs every `sweepMs` (5s, stretched so that sweeps stay within ~1% of a core), and at
+ * runs every `sweepMs` (5s, stretched so that sweeps stay within ~0.25% of a core), and at
  * once when the event queue overflowed. The controller falls back to plain polling, and
  * tries again later, when:
  *
@@ -55,7 +55,7 @@ export interface WatchOptions {
 /** Default time between two full sweeps while notifications are trusted. */
 export const SWEEP_MS = 5000;
 /** A full sweep runs at most once per this many times its own cost. */
-const SWEEP_COST_RATIO = 100;
+const SWEEP_COST_RATIO = 400;
 /** CPU cost of one event (kernel → notify thread → JS), measured by bench/filelog_bench.ts. */
 const EVENT_COST_MS = 0.01;
 const MISS_GRACE_MS = 2000;
@@ -132,7 +132,7 @@ export class ChangeWatcher {
           this.#lastSweep = now;
           return { sweep: true, hints, checkMisses: false };
         }
-        // Sweeps stay within ~1% of a core however many files there are.
+        // Sweeps stay within ~0.25% of a core however many files there are.
         if (elapsed >= Math.max(this.#opts.sweepMs, this.#sweepCostMs * SWEEP_COST_RATIO)) {
           this.#lastSweep = now;
           return { sweep: true, hints, checkMisses: true };
