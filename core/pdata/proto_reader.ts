@@ -23,13 +23,15 @@ import type {
 } from "./logs.ts";
 import { emptyLogRecord } from "./logs.ts";
 import { MAX_ANY_VALUE_DEPTH, OtlpDecodeError } from "./otlp_error.ts";
-import { decodeUtf8 } from "./utf8.ts";
+import type { Buffer } from "node:buffer";
+import { bufferView, decodeUtf8 } from "./utf8.ts";
 
 const EMPTY_BYTES = new Uint8Array(0);
 const EMPTY_BUF = new Uint8Array(0);
 const WIRE_NAMES = ["varint", "fixed64", "length-delimited", "start-group", "end-group", "fixed32"];
 
 let buf: Uint8Array = EMPTY_BUF;
+let text: Buffer = bufferView(EMPTY_BUF); // buf as a Buffer, for decodeUtf8
 let dv: DataView = new DataView(EMPTY_BUF.buffer);
 let pos = 0;
 let depth = 0;
@@ -125,7 +127,7 @@ function readLength(end: number, where: string): number {
 
 function readString(end: number, where: string): string {
   const e = readLength(end, where);
-  const s = decodeUtf8(buf, pos, e);
+  const s = decodeUtf8(buf, pos, e, text);
   pos = e;
   return s;
 }
@@ -432,6 +434,7 @@ function readResourceLogs(end: number): ResourceLogs {
 /** Decodes ExportLogsServiceRequest bytes; throws OtlpDecodeError on malformed input. */
 export function decodeRequest(bytes: Uint8Array): Logs {
   buf = bytes;
+  text = bufferView(bytes);
   dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   pos = 0;
   depth = 0;
@@ -450,6 +453,7 @@ export function decodeRequest(bytes: Uint8Array): Logs {
     }
   } finally {
     buf = EMPTY_BUF; // do not keep the caller's buffer alive
+    text = bufferView(EMPTY_BUF);
     dv = new DataView(EMPTY_BUF.buffer);
   }
   return logs;
@@ -464,6 +468,7 @@ export interface PartialSuccessFields {
 /** Decodes ExportLogsServiceResponse bytes; `undefined` when partial_success is absent. */
 export function decodeResponse(bytes: Uint8Array): PartialSuccessFields | undefined {
   buf = bytes;
+  text = bufferView(bytes);
   pos = 0;
   const end = bytes.length;
   let result: PartialSuccessFields | undefined;
@@ -489,6 +494,7 @@ export function decodeResponse(bytes: Uint8Array): PartialSuccessFields | undefi
     }
   } finally {
     buf = EMPTY_BUF;
+    text = bufferView(EMPTY_BUF);
   }
   return result;
 }

@@ -54,3 +54,57 @@ Deno.test("decodeUtf8() matches a lenient TextDecoder on random and invalid byte
   }
   assert.equal(decodeUtf8(new Uint8Array([0xef, 0xbb, 0xbf, 0x41]), 0, 4), "\ufeffA");
 });
+
+Deno.test("decodeUtf8() replaces every invalid sequence as TextDecoder does, short and long", () => {
+  const dec = new TextDecoder("utf-8", { ignoreBOM: true });
+  // Lead, continuation, overlong, surrogate, beyond-U+10FFFF and never-valid bytes.
+  const interesting = [
+    0x00,
+    0x41,
+    0x7f,
+    0x80,
+    0x8f,
+    0x90,
+    0x9f,
+    0xa0,
+    0xbf,
+    0xc0,
+    0xc1,
+    0xc2,
+    0xdf,
+    0xe0,
+    0xe1,
+    0xed,
+    0xef,
+    0xf0,
+    0xf3,
+    0xf4,
+    0xf5,
+    0xff,
+  ];
+  const pad = new TextEncoder().encode("p".repeat(40));
+  for (const a of interesting) {
+    for (const b of interesting) {
+      for (const c of interesting) {
+        for (const d of [0x41, 0x80, 0xbf, 0xc2, 0xf4, 0xff]) {
+          const seq = [a, b, c, d];
+          // Short (interned path) at the start of a buffer, and long (Buffer path) with the
+          // sequence at the very end, where a truncated multi-byte sequence is cut off.
+          const short = new Uint8Array([0x7a, ...seq, 0x7a]);
+          assert.equal(decodeUtf8(short, 1, 5), dec.decode(short.subarray(1, 5)), `${seq}`);
+          const long = new Uint8Array([...pad, ...seq]);
+          assert.equal(decodeUtf8(long, 3, long.length), dec.decode(long.subarray(3)), `${seq}`);
+          assert.equal(decodeUtf8(long, 0, 42), dec.decode(long.subarray(0, 42)), `${seq}`);
+        }
+      }
+    }
+  }
+});
+
+Deno.test("decodeUtf8() reads the given range of a view into a larger buffer", () => {
+  const backing = new TextEncoder().encode(`xx${"é".repeat(20)}yy${"a".repeat(50)}zz`);
+  const view = backing.subarray(2, backing.length - 2);
+  assert.equal(decodeUtf8(view, 0, 40), "é".repeat(20));
+  assert.equal(decodeUtf8(view, 40, 92), `yy${"a".repeat(50)}`);
+  assert.equal(decodeUtf8(view, 42, 44), "aa");
+});
