@@ -6,7 +6,7 @@
  * every second: records/s, per-namespace counts, the last enriched record's resource
  * attributes, lines written (from the generator's status file) vs arrived.
  *
- * Prints `sink <port>` on stdout once listening. `GET /stats` answers {@linkcode SinkStats};
+ * Prints `sink <port>` on stdout once listening on a port it chose (`--port 0`). `GET /stats` answers {@linkcode SinkStats};
  * `POST /control/fail?status=503` answers every export with that status until
  * `POST /control/ok`; `POST /control/check` with the generator's `records` array answers
  * {@linkcode SinkCheck}. SIGINT/SIGTERM: exit 0.
@@ -242,24 +242,29 @@ async function summary(statusFile: string, previous: number): Promise<void> {
     written = (JSON.parse(await Deno.readTextFile(statusFile)).records as number[])
       .reduce((a, b) => a + b, 0);
   } catch { /* not written yet */ }
+  if (written === 0 && stats.records === 0) return;
   const time = new Date().toISOString().slice(11, 19);
   const pct = written === 0 ? "" : ` (${(stats.unique / written * 100).toFixed(1)} %)`;
   const lines = [
     `[${time}] ${fmt(stats.tracked - previous)} records/s · lines written ${fmt(written)}, ` +
     `arrived ${fmt(stats.unique)}${pct} · duplicates ${fmt(stats.duplicates)} · ` +
     `not enriched ${fmt(stats.notEnriched)}${failStatus ? ` · answering ${failStatus}` : ""}`,
-    `  per namespace: ${
-      Object.entries(stats.perNamespace).sort().map(([k, v]) => `${k} ${fmt(v)}`).join(" · ")
-    }`,
   ];
-  const last = stats.lastResource;
-  if (Object.keys(last).length > 0) {
-    lines.push(
-      `  last record's resource: ${
-        SHOWN.filter((k) => k in last).map((k) => `${k}=${last[k]}`).join(" ")
-      }`,
-    );
+  const perNamespace = Object.entries(stats.perNamespace).sort();
+  if (perNamespace.length > 0) {
+    lines.push(`  per namespace: ${perNamespace.map(([k, v]) => `${k} ${fmt(v)}`).join(" · ")}`);
   }
+  const last = stats.lastResource;
+  let line = "  last record's resource:";
+  for (const k of SHOWN.filter((k) => k in last)) {
+    const item = ` ${k}=${last[k]}`;
+    if (line.length + item.length > 100) {
+      lines.push(line);
+      line = "   ";
+    }
+    line += item;
+  }
+  if (Object.keys(last).length > 0) lines.push(line);
   console.log(lines.join("\n"));
 }
 
@@ -268,7 +273,9 @@ const statusFile = arg("status", "");
 const server = Deno.serve({
   hostname: "127.0.0.1",
   port: Number(arg("port", "0")),
-  onListen: ({ port }) => console.log(`sink ${port}`),
+  onListen: ({ port }) => {
+    if (arg("port", "0") === "0") console.log(`sink ${port}`);
+  },
 }, handle);
 let previous = 0;
 const timer = setInterval(() => {

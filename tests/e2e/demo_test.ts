@@ -60,7 +60,7 @@ Deno.test({
     })();
     const deadline = Date.now() + 20_000;
     const enriched =
-      /last record's resource: .*k8s\.deployment\.name=\S+ .*container\.image\.name=/;
+      /last record's resource:[^]*?k8s\.deployment\.name=\S+[^]*?container\.image\.name=\S+/;
     while (!enriched.test(out) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 200));
     }
