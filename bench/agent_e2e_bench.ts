@@ -101,14 +101,14 @@ const CLK_TCK = Number(
 ) || 100;
 
 /** CPU seconds (user + system, all threads) of a process. */
-function cpuSeconds(pid: number): number {
+export function cpuSeconds(pid: number): number {
   const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
   const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return (Number(f[11]) + Number(f[12])) / CLK_TCK;
 }
 
 /** A field of /proc/PID/status in MiB (VmHWM, VmRSS). */
-function memMiB(pid: number, field: string): number {
+export function memMiB(pid: number, field: string): number {
   const m = Deno.readTextFileSync(`/proc/${pid}/status`).match(new RegExp(`${field}:\\s+(\\d+)`));
   return m ? Number(m[1]) / 1024 : NaN;
 }
@@ -259,7 +259,8 @@ class Collector extends CollectorProcess {
 
 // ---------------------------------------------------------------- baselines
 
-interface Row {
+/** One row of a figures table: wall and CPU seconds, optional memory and loop delay. */
+export interface Row {
   what: string;
   wallS: number;
   cpuS: number;
@@ -268,7 +269,8 @@ interface Row {
   note?: string;
 }
 
-async function tool(what: string, cmd: string, files: string[]): Promise<Row> {
+/** Runs `cmd` on `files` (output discarded); wall seconds and bash's CPU `times`. */
+export async function tool(what: string, cmd: string, files: string[]): Promise<Row> {
   const quoted = files.map((f) => `'${f}'`).join(" ");
   const t0 = performance.now();
   const out = await new Deno.Command("bash", {
