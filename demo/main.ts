@@ -5,8 +5,9 @@
  * and removes the temporary directory.
  *
  * Run: deno task demo [--rate 4] [--backend URL [--set key=value …]]
- *   --backend URL: the gateway sends to that OTLP/HTTP base URL instead of the sink (with
- *   `BACKEND_TOKEN` as its bearer token when set); each `--set` is passed to the gateway.
+ *   --backend URL: the gateway sends to that OTLP/HTTP base URL instead of the sink; each
+ *   `--set` is passed to the gateway after the demo's own (e.g. the bearer token's file:
+ *   `--set extensions::bearertokenauth/backend::filename=/path/to/token`).
  *
  * @module
  */
@@ -23,7 +24,6 @@ Deno.args.forEach((a, i) => {
   if (a === "--set" && i + 1 < Deno.args.length) sets.push("--set", Deno.args[i + 1]!);
 });
 const backend = arg("backend");
-const token = Deno.env.get("BACKEND_TOKEN");
 
 console.log("starting: generator + fake Kubernetes API, sink, gateway, agent …");
 const startup = Topology.start({
@@ -31,7 +31,6 @@ const startup = Topology.start({
   showSink: backend === undefined,
   backend,
   gatewaySets: sets,
-  gatewayEnv: token === undefined ? undefined : { BACKEND_TOKEN: token },
 });
 let stopping: Promise<void> | undefined;
 const stop = () => {
