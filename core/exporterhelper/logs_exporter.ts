@@ -49,9 +49,16 @@ export interface LogsSender {
   /**
    * Sends once. Rejects with a `PermanentError` when retrying cannot help, with a
    * `RetryableError` (optionally carrying `retryAfterMs`) or any other error otherwise.
-   * `signal` aborts at the end of the shutdown drain.
+   * `signal` aborts at the end of the shutdown drain. `encoded`, when given, is `logs` as an
+   * OTLP protobuf request already (read back from a persistent queue): a sender may send those
+   * bytes instead of encoding again, and may take them over (they are not used afterwards).
    */
-  send(logs: Logs, client: ClientInfo | undefined, signal: AbortSignal): Promise<SendResult | void>;
+  send(
+    logs: Logs,
+    client: ClientInfo | undefined,
+    signal: AbortSignal,
+    encoded?: Uint8Array,
+  ): Promise<SendResult | void>;
 }
 
 /** Options of {@linkcode newLogsExporter}. */
@@ -73,9 +80,10 @@ export interface QueuedRequest {
   /** In-memory queue with `wait_for_result`: settles the producer's `consume`. */
   settle?: (err?: unknown) => void;
   /**
-   * `logs` already encoded as an OTLP protobuf request, when that was needed to measure it
-   * (persistent queue with the bytes sizer): the queue stores these bytes instead of
-   * encoding again.
+   * `logs` already encoded as an OTLP protobuf request: when that was needed to measure it
+   * (persistent queue with the bytes sizer, so the queue stores these bytes instead of
+   * encoding again), and when read back from a persistent queue (so the sender need not
+   * encode again).
    */
   encoded?: Uint8Array;
 }
@@ -100,8 +108,9 @@ export const REQUEST_CODEC: QueueCodec<QueuedRequest> = {
     if (4 + n > bytes.length) throw new Error("metadata length past the end");
     const entries = JSON.parse(decoder.decode(bytes.subarray(4, 4 + n))) as [string, string[]][];
     if (!Array.isArray(entries)) throw new Error("metadata is not a list");
-    const logs = decodeLogsRequest(bytes.subarray(4 + n));
-    return entries.length > 0 ? { logs, metadata: new Map(entries) } : { logs };
+    const encoded = bytes.subarray(4 + n);
+    const logs = decodeLogsRequest(encoded);
+    return entries.length > 0 ? { logs, metadata: new Map(entries), encoded } : { logs, encoded };
   },
   size(): number {
     return 1;
@@ -299,6 +308,7 @@ class HelperExporter implements Exporter {
   async #deliver(
     logs: Logs,
     metadata: ReadonlyMap<string, readonly string[]> | undefined,
+    encoded?: Uint8Array,
   ): Promise<void> {
     const records = logRecordCount(logs);
     const client: ClientInfo | undefined = metadata ? { metadata } : undefined;
@@ -308,7 +318,7 @@ class HelperExporter implements Exporter {
     try {
       await sendWithRetry(
         async (s) => {
-          const result = await this.#sender.send(logs, client, s ?? signal);
+          const result = await this.#sender.send(logs, client, s ?? signal, encoded);
           rejected = result?.rejected ?? 0;
         },
         this.#opts.retry,
@@ -342,7 +352,7 @@ class HelperExporter implements Exporter {
       if (entry === undefined) return;
       let error: unknown;
       try {
-        await this.#deliver(entry.value.logs, entry.value.metadata);
+        await this.#deliver(entry.value.logs, entry.value.metadata, entry.value.encoded);
       } catch (err) {
         error = err;
       }
@@ -398,6 +408,7 @@ class HelperExporter implements Exporter {
       if (entry === undefined) break;
       const records = logRecordCount(entry.value.logs);
       const client = entry.value.metadata ? { metadata: entry.value.metadata } : undefined;
+      entry.value.encoded = undefined; // batches are encoded anew; don't hold the bytes as well
       // At the partition limit, wait for partitions to empty (and be dropped) rather than
       // refuse: the request may already be acknowledged (persistent queue, or
       // wait_for_result: false), and the collector's own limits never drop such data.

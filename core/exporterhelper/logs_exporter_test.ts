@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { ComponentId, type CreateSettings, type Host } from "../component.ts";
 import { type ClientInfo, isPermanent, PermanentError, RetryableError } from "../consumer.ts";
 import type { Logs } from "../pdata/logs.ts";
-import { logsRequestSize } from "../pdata/otlp_proto.ts";
+import { decodeLogsRequest, logsRequestSize } from "../pdata/otlp_proto.ts";
 import type { StorageExtension } from "../storage.ts";
 import { nopLogger } from "../telemetry/logger.ts";
 import { MetricsRegistry } from "../telemetry/metrics.ts";
@@ -60,7 +60,7 @@ function hostWith(data?: Map<string, Uint8Array>): Host & { clients: MemoryStora
 
 /** A sender whose outcome per call is scripted; records what it got. */
 class FakeSender implements LogsSender {
-  calls: { ids: number[]; client?: ClientInfo }[] = [];
+  calls: { ids: number[]; client?: ClientInfo; encoded?: Uint8Array }[] = [];
   script: Array<(logs: Logs) => Promise<SendResult | void>> = [];
   fallback: (logs: Logs) => Promise<SendResult | void> = () => Promise.resolve();
   started = 0;
@@ -80,8 +80,9 @@ class FakeSender implements LogsSender {
     logs: Logs,
     client: ClientInfo | undefined,
     signal: AbortSignal,
+    encoded?: Uint8Array,
   ): Promise<SendResult | void> {
-    this.calls.push({ ids: idsOf(logs), client });
+    this.calls.push({ ids: idsOf(logs), client, encoded });
     const step = this.script.shift() ?? this.fallback;
     return Promise.race([
       step(logs),
@@ -596,4 +597,28 @@ Deno.test("exporter helper: an unreadable request in the persistent queue is cou
   await second.shutdown();
   assert.deepEqual(sender.sentIds, [4]);
   assert.equal(metrics.value("otelcol_exporter_send_failed_log_records", LABELS), 3);
+});
+
+Deno.test("exporter helper: a request read back from the persistent queue reaches the sender with its stored bytes", async () => {
+  const data = new Map<string, Uint8Array>();
+  const q = queue({ storage: "file_storage", waitForResult: false, numConsumers: 1 });
+  const stuck = new FakeSender();
+  stuck.fallback = never;
+  const first = newLogsExporter(
+    settings(),
+    { retry: fastRetry, queue: q, drainTimeoutMs: 1 },
+    stuck,
+  );
+  await first.start(hostWith(data));
+  await first.consume(logsWithIds([7, 8]), {});
+  await first.shutdown();
+  const sender = new FakeSender();
+  const second = newLogsExporter(settings(), { retry: fastRetry, queue: q }, sender);
+  await second.start(hostWith(data));
+  for (let i = 0; i < 100 && sender.calls.length < 1; i++) await sleep(2);
+  await second.shutdown();
+  assert.deepEqual(sender.sentIds, [7, 8]);
+  const encoded = sender.calls.at(-1)!.encoded;
+  assert.ok(encoded !== undefined, "the stored protobuf request is handed on");
+  assert.deepEqual(idsOf(decodeLogsRequest(encoded)), [7, 8]);
 });

@@ -163,22 +163,26 @@ export class OtlpHttpSender implements LogsSender {
    * The request body of a batch: encoded, then compressed (large bodies in a worker). Made
    * once per batch; an encoding error is permanent, a failed compression is tried again.
    */
-  body(logs: Logs): Promise<Uint8Array> {
+  body(logs: Logs, encoded?: Uint8Array): Promise<Uint8Array> {
     let body = this.#bodies.get(logs);
     if (body === undefined) {
-      body = this.#makeBody(logs);
+      body = this.#makeBody(logs, encoded);
       this.#bodies.set(logs, body);
       body.catch(() => this.#bodies.delete(logs));
     }
     return body;
   }
 
-  async #makeBody(logs: Logs): Promise<Uint8Array> {
+  async #makeBody(logs: Logs, encoded: Uint8Array | undefined): Promise<Uint8Array> {
     const url = this.#cfg.logsUrl;
     let raw: Uint8Array;
     try {
       raw = this.#cfg.encoding === "json"
         ? textEncoder.encode(encodeLogsRequestJson(logs))
+        // Protobuf bytes read back from the queue are the request already; once handed to
+        // the compression worker they are gone (empty), and a retry encodes `logs` again.
+        : encoded !== undefined && encoded.byteLength > 0
+        ? encoded
         : encodeLogsRequest(logs);
     } catch (err) {
       throw new PermanentError(`Cannot encode the batch for ${url}: ${errorMessage(err)}`, {
@@ -194,9 +198,14 @@ export class OtlpHttpSender implements LogsSender {
     }
   }
 
-  async send(logs: Logs, client: ClientInfo | undefined, signal: AbortSignal): Promise<SendResult> {
+  async send(
+    logs: Logs,
+    client: ClientInfo | undefined,
+    signal: AbortSignal,
+    encoded?: Uint8Array,
+  ): Promise<SendResult> {
     const url = this.#cfg.logsUrl;
-    const body = await this.body(logs);
+    const body = await this.body(logs, encoded);
     let headers = this.#headers;
     if (this.#auth !== undefined) {
       const auth = this.#auth;

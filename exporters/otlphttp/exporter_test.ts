@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import zlib from "node:zlib";
 import { isPermanent, RetryableError } from "../../core/consumer.ts";
 import type { ClientAuthenticator } from "../../core/auth.ts";
 import { cloneLogs, logRecordCount } from "../../core/pdata/logs.ts";
+import { encodeLogsRequest } from "../../core/pdata/otlp_proto.ts";
 import { OTLP_PROTO_DIR, randomLogs, sampleLogs } from "../../core/pdata/testing.ts";
 import {
   encodeStatus,
@@ -525,9 +527,18 @@ Deno.test("otlp_http: a batch is encoded and compressed once, however often it i
   const sender = new OtlpHttpSender(t.settings, config);
   try {
     const logs = sampleLogs(20);
+    const logs2 = sampleLogs(5);
     const first = await sender.body(logs);
     assert.equal(await sender.body(logs), first, "the same bytes, not a second encoding");
     assert.notEqual(await sender.body(cloneLogs(logs)), first, "another batch has its own body");
+    // Bytes read back from a persistent queue are sent as they are, not encoded again.
+    const stored = encodeLogsRequest(sampleLogs(3));
+    const expected = stored.slice();
+    const fromQueue = await sender.body(sampleLogs(20), stored);
+    assert.deepEqual(new Uint8Array(zlib.gunzipSync(fromQueue)), expected);
+    // Once those bytes were used up, a new attempt encodes the logs.
+    const again = await sender.body(logs2, new Uint8Array(0));
+    assert.deepEqual(new Uint8Array(zlib.gunzipSync(again)), encodeLogsRequest(logs2));
   } finally {
     await sender.shutdown();
   }
