@@ -106,10 +106,15 @@ const k8sAttributes: Rule = (b, cfg, key) => {
   if (node) b.add("env", node, `${key}::filter::node_from_env_var`);
   const auth = str(cfg, "auth_type") ?? "serviceAccount";
   if (auth === "kubeConfig") {
-    b.add("env", "KUBECONFIG", `${key}::auth_type`);
-    b.add("env", "HOME", `${key}::auth_type`);
-    const path = b.env("KUBECONFIG")?.split(":")[0] || `${b.env("HOME") ?? ""}/.kube/config`;
-    b.read(path, `${key}::auth_type`);
+    const configured = str(cfg, "kube_config_path");
+    if (configured) b.read(configured, `${key}::kube_config_path`);
+    else {
+      b.add("env", "KUBECONFIG", `${key}::auth_type`);
+      b.add("env", "HOME", `${key}::auth_type`);
+    }
+    const path = configured ||
+      b.env("KUBECONFIG")?.split(":")[0] || `${b.env("HOME") ?? ""}/.kube/config`;
+    if (!configured) b.read(path, `${key}::auth_type`);
     b.problems.push(
       `${key}::auth_type: kubeConfig: add the API server named in ${path} to --allow-net`,
     );

@@ -125,6 +125,23 @@ exporters:
   assert.ok(!needs.some((n) => n.value.startsWith("KUBERNETES") || n.value === "HTTPS_PROXY"));
 });
 
+Deno.test("permissionNeeds: kubeConfig reads kube_config_path when set, else $KUBECONFIG", async () => {
+  const set = await needsOf(
+    `processors: {k8sattributes: {auth_type: kubeConfig, kube_config_path: /etc/kube/demo.yaml}}`,
+    { KUBECONFIG: "/elsewhere/config", HOME: "/home/u" },
+  );
+  assert.deepEqual(set.needs.filter((n) => n.kind === "read").map((n) => n.value), [
+    "/etc/kube/demo.yaml",
+  ]);
+  assert.ok(set.problems.some((p) => p.includes("/etc/kube/demo.yaml")));
+  const unset = await needsOf(`processors: {k8sattributes: {auth_type: kubeConfig}}`, {
+    KUBECONFIG: "/elsewhere/config",
+  });
+  assert.deepEqual(unset.needs.filter((n) => n.kind === "read").map((n) => n.value), [
+    "/elsewhere/config",
+  ]);
+});
+
 Deno.test("permissionNeeds: every built-in component type has rules", async () => {
   const { BUILTIN_FACTORIES } = await import("../../components.ts");
   const sections = { receiver: "receivers", processor: "processors", exporter: "exporters" };
