@@ -14,7 +14,7 @@
  * Modes: `drain` (a backlog, with gzip, zstd and none, and gzip without `batch`), `steady`
  * (lines appended at a rate across 20 files with kubelet-style rotation), `idle` (many
  * unchanged files), `kill` (SIGKILL once a third of a backlog reached the sink, restart,
- * count lines sent twice).
+ * count lines sent twice). Steady, idle and kill use the first of `--compressions`.
  *
  * Run: deno run -A bench/agent_e2e_bench.ts [--files 8] [--lines 25000] [--modes
  *   drain,steady,idle,kill] [--compressions gzip,zstd,none] [--steady-rate 10000]
@@ -357,7 +357,7 @@ async function steady(): Promise<string> {
     dir,
     glob: `${dir}/pods/*/*/*.log`,
     port: sink.port,
-    compression: "gzip",
+    compression: COMPRESSIONS[0]!,
     batch: WITH_BATCH,
     loopProbe: false,
   });
@@ -425,7 +425,7 @@ async function idle(): Promise<string> {
     dir,
     glob: `${corpus.podsDir}/*/*/*.log`,
     port: sink.port,
-    compression: "gzip",
+    compression: COMPRESSIONS[0]!,
     batch: WITH_BATCH,
     loopProbe: false,
   });
@@ -457,7 +457,7 @@ async function kill(): Promise<string> {
     dir,
     glob: `${corpus.podsDir}/*/*/*.log`,
     port: sink.port,
-    compression: "gzip",
+    compression: COMPRESSIONS[0]!,
     batch: WITH_BATCH,
     loopProbe: false,
   };
