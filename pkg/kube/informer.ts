@@ -125,21 +125,6 @@ export class Informer<S, T> {
     this.synced = new Promise((resolve) => this.#resolveSynced = resolve);
   }
 
-  /** True once the first list completed. */
-  get hasSynced(): boolean {
-    return this.#synced;
-  }
-
-  /** The number of objects kept. */
-  get size(): number {
-    return this.#store.size;
-  }
-
-  /** Every kept projection. */
-  values(): IterableIterator<T> {
-    return this.#store.values();
-  }
-
   /** Adds a subscriber; it is told about every object already kept. */
   subscribe(handler: InformerHandler<T>, spec: S): void {
     if (!this.#projection.covers(this.#spec, spec)) {

@@ -54,6 +54,7 @@ function cluster(): FakeKubeApi {
       ownerName: "web-7d4b9c6f5",
       ownerUid: RS_UID,
       creationTimestamp: "2026-11-30T10:11:12Z",
+      hostname: "web-0",
       labels: {
         "pod-template-hash": "7d4b9c6f5",
         "app.kubernetes.io/name": "web",
@@ -128,6 +129,7 @@ Deno.test("every metadata field of a Deployment pod, with the informers it needs
     "k8s.pod.name": "web-7d4b9c6f5-x2x9k",
     "k8s.pod.uid": "uid-shop-web-7d4b9c6f5-x2x9k",
     "k8s.pod.start_time": "2026-11-30T10:11:12Z",
+    "k8s.pod.hostname": "web-0",
     "k8s.node.name": "node-1",
     "k8s.node.uid": "node-uid-1",
     "k8s.deployment.name": "web",

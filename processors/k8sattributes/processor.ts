@@ -14,6 +14,7 @@ import type { ConsumeContext, LogsConsumer } from "../../core/consumer.ts";
 import { logRecordCount, type Logs, type ResourceLogs } from "../../core/pdata/logs.ts";
 import type { Counter, Gauge } from "../../core/telemetry/metrics.ts";
 import {
+  type ClientOptions,
   JOBS,
   NAMESPACES,
   NODES,
@@ -30,7 +31,6 @@ import {
   type InformerLease,
   type Projection,
 } from "../../pkg/kube/informer.ts";
-import { type ClientOptions } from "../../pkg/kube/client.ts";
 import { Association } from "./association.ts";
 import type { K8sAttributesConfig, SelectorFilter } from "./config.ts";
 import { Extractor, type Lookups, putIfAbsent } from "./extract.ts";

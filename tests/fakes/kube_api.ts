@@ -460,6 +460,8 @@ export interface PodFixtureOptions {
   node?: string;
   ip?: string;
   hostNetwork?: boolean;
+  /** `spec.hostname`. */
+  hostname?: string;
   creationTimestamp?: string;
   /** Owner: `ReplicaSet`, `StatefulSet`, `DaemonSet`, `Job` (name `ownerName`). */
   ownerKind?: string;
@@ -526,6 +528,7 @@ export function podFixture(o: PodFixtureOptions): KObject {
     spec: {
       nodeName: o.node ?? "node-1",
       hostNetwork: o.hostNetwork || undefined,
+      hostname: o.hostname,
       serviceAccountName: "default",
       containers: containers.map(([name, image]) => ({
         name,
