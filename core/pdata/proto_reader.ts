@@ -46,6 +46,7 @@ function fail(what: string, where: string): never {
   );
 }
 
+// Split in two so that the common one-byte case is small enough for V8 to inline.
 function readVarint32(end: number, where: string): number {
   if (pos < end) {
     const b = buf[pos];
@@ -54,6 +55,10 @@ function readVarint32(end: number, where: string): number {
       return b;
     }
   }
+  return readVarint32Long(end, where);
+}
+
+function readVarint32Long(end: number, where: string): number {
   let result = 0;
   let shift = 0;
   let b: number;
@@ -215,7 +220,7 @@ function readAnyValue(end: number): AnyValue {
   if (++depth > MAX_ANY_VALUE_DEPTH) {
     fail(`AnyValue nested deeper than ${MAX_ANY_VALUE_DEPTH} levels`, "AnyValue");
   }
-  let v: AnyValue = { kind: "empty" };
+  let v: AnyValue | undefined; // an "empty" object only when no field came
   while (pos < end) {
     const tag = readTag(end, "AnyValue");
     switch (tag) {
@@ -269,7 +274,7 @@ function readAnyValue(end: number): AnyValue {
     }
   }
   depth--;
-  return v;
+  return v ?? { kind: "empty" };
 }
 
 function readKeyValue(end: number): KeyValue {
