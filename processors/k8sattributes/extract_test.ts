@@ -152,6 +152,9 @@ Deno.test("every metadata field of a Deployment pod, with the informers it needs
     assert.ok(t.api.requestsFor(r, "list").length > 0, r);
   }
   assert.match(t.api.requestsFor("replicasets", "list")[0]!.accept, /PartialObjectMetadataList/);
+  for (const kind of ["namespace", "node", "replicaset"]) {
+    assert.ok(t.h.metrics.value(`otelcol_otelsvc_k8s_${kind}_added`, {})! >= 1, kind);
+  }
   assert.match(t.api.requestsFor("jobs", "list")[0]!.accept, /PartialObjectMetadataList/);
 });
 

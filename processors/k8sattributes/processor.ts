@@ -12,7 +12,7 @@
 import type { CreateSettings, Host, Processor } from "../../core/component.ts";
 import type { ConsumeContext, LogsConsumer } from "../../core/consumer.ts";
 import { logRecordCount, type Logs, type ResourceLogs } from "../../core/pdata/logs.ts";
-import type { Counter, Gauge } from "../../core/telemetry/metrics.ts";
+import type { Counter, Gauge, MetricsRegistry } from "../../core/telemetry/metrics.ts";
 import {
   type ClientOptions,
   JOBS,
@@ -199,15 +199,30 @@ export function informerPlans(cfg: K8sAttributesConfig): Record<string, Informer
 /** Keeps projections by a key (name for namespaces and nodes, uid for owners). */
 class KeyedStore<T> implements InformerHandler<T> {
   readonly map = new Map<string, T>();
-  constructor(readonly key: (t: T) => string) {}
+  readonly #events: Counter[];
+  /**
+   * Counts events as upstream's `otelcol_otelsvc_k8s_<kind>_added|updated|deleted`; `kind` is
+   * undefined for kinds upstream has no such metrics for (jobs).
+   */
+  constructor(readonly key: (t: T) => string, metrics: MetricsRegistry, kind?: string) {
+    this.#events = ["added", "updated", "deleted"].map((e) =>
+      kind === undefined ? { add: () => {} } : metrics.counter(
+        `otelcol_otelsvc_k8s_${kind}_${e}`,
+        `Number of ${kind} ${e} events received`,
+      )
+    );
+  }
   add(item: T): void {
     this.map.set(this.key(item), item);
+    this.#events[0]!.add(1, {});
   }
   update(_old: T, item: T): void {
     this.map.set(this.key(item), item);
+    this.#events[1]!.add(1, {});
   }
   delete(item: T): void {
     this.map.delete(this.key(item));
+    this.#events[2]!.add(1, {});
   }
 }
 
@@ -222,10 +237,10 @@ export class K8sAttributesProcessor implements Processor {
   readonly #assoc: Association;
   readonly #table: PodTable;
   readonly #extractor: Extractor;
-  readonly #namespaces = new KeyedStore<MetaRecord>((r) => r.name);
-  readonly #nodes = new KeyedStore<MetaRecord>((r) => r.name);
-  readonly #replicaSets = new KeyedStore<OwnerRecord>((r) => r.uid);
-  readonly #jobs = new KeyedStore<OwnerRecord>((r) => r.uid);
+  readonly #namespaces: KeyedStore<MetaRecord>;
+  readonly #nodes: KeyedStore<MetaRecord>;
+  readonly #replicaSets: KeyedStore<OwnerRecord>;
+  readonly #jobs: KeyedStore<OwnerRecord>;
   #leases: InformerLease<unknown>[] = [];
   #allSynced: Promise<void> | undefined;
   #ready = false;
@@ -250,6 +265,10 @@ export class K8sAttributesProcessor implements Processor {
     this.#overrides = overrides;
     this.#assoc = new Association(cfg.podAssociation);
     const m = settings.metrics;
+    this.#namespaces = new KeyedStore((r) => r.name, m, "namespace");
+    this.#nodes = new KeyedStore((r) => r.name, m, "node");
+    this.#replicaSets = new KeyedStore((r) => r.uid, m, "replicaset");
+    this.#jobs = new KeyedStore((r) => r.uid, m);
     const added = m.counter(K8S_METRICS.podAdded, "Number of pod add events received");
     const updated = m.counter(K8S_METRICS.podUpdated, "Number of pod update events received");
     const deleted = m.counter(K8S_METRICS.podDeleted, "Number of pod delete events received");
