@@ -44,6 +44,8 @@ export interface WatchOptions {
   /** Longest time between two full sweeps while hints are trusted. */
   readonly sweepMs: number;
   readonly pollIntervalMs: number;
+  /** A sweep runs at most once per this many times its own cost (default 400: ≤ ~0.25%). */
+  readonly sweepCostRatio?: number;
   /** A change younger than this may still have its event in flight (default 2s). */
   readonly missGraceMs?: number;
   /** The user's inotify watch limit (default: read from /proc). */
@@ -133,7 +135,8 @@ export class ChangeWatcher {
           return { sweep: true, hints, checkMisses: false };
         }
         // Sweeps stay within ~0.25% of a core however many files there are.
-        if (elapsed >= Math.max(this.#opts.sweepMs, this.#sweepCostMs * SWEEP_COST_RATIO)) {
+        const ratio = this.#opts.sweepCostRatio ?? SWEEP_COST_RATIO;
+        if (elapsed >= Math.max(this.#opts.sweepMs, this.#sweepCostMs * ratio)) {
           this.#lastSweep = now;
           return { sweep: true, hints, checkMisses: true };
         }

@@ -170,6 +170,7 @@ Deno.test("a change no notification announced is read at the next sweep, and pol
   const r = await started(root, sink, {
     watchFs: fakeWatchFs(made),
     sweepMs: 150,
+    sweepCostRatio: 1,
     missGraceMs: 0,
   });
   await idleHinted(r);
@@ -207,7 +208,9 @@ Deno.test("when events cost more than polling would (a busy node), polling takes
   const path = await podLog(root, "busy", ["first"]);
   const sink = new Sink();
   const made: FakeWatcher[] = [];
-  const r = await started(root, sink, { watchFs: fakeWatchFs(made), sweepMs: 100 });
+  // Sweeps every 100ms whatever they cost (a loaded machine must not stretch them).
+  const options = { watchFs: fakeWatchFs(made), sweepMs: 100, sweepCostRatio: 1 };
+  const r = await started(root, sink, options);
   await idleHinted(r);
   // 20,000 writes announced within one sweep interval: ~200ms of event handling against a
   // sweep of one file every 20ms.
