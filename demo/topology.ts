@@ -34,6 +34,19 @@ export interface TopologyOptions {
   gatewaySets?: string[];
   /** Extra environment for the gateway (e.g. `BACKEND_TOKEN`). */
   gatewayEnv?: Record<string, string>;
+  /**
+   * How to run the agent instead of `deno run` with the binary's flags (another user, other
+   * allow-lists): the command for mod.ts's `args` and `env`.
+   */
+  agentCommand?: (
+    t: Topology,
+    args: string[],
+    env: Record<string, string>,
+  ) => Promise<{ cmd: string; args: string[]; env: Record<string, string> }>;
+  /** Runs once the directory tree exists, before any collector starts (e.g. mounts). */
+  prepare?: (t: Topology) => Promise<void>;
+  /** Runs after the processes stopped, before the directory is removed (e.g. unmounts). */
+  cleanup?: (t: Topology) => Promise<void>;
 }
 
 /** A free loopback TCP port (bound and released). */
@@ -99,6 +112,8 @@ export class Topology {
   readonly sink: Deno.ChildProcess | undefined;
   readonly sinkUrl: string;
   readonly gatewayPort: number;
+  /** The fake Kubernetes API's base URL. */
+  kubeUrl = "";
   gateway: CollectorProcess | undefined;
   agent: CollectorProcess | undefined;
   #generatorOut: LineWaiter;
@@ -127,6 +142,8 @@ export class Topology {
    */
   static async start(options: TopologyOptions = {}): Promise<Topology> {
     const dir = await Deno.makeTempDir({ prefix: "otelcol-deno-demo-" });
+    // Group root reads the logs, as on a node (the agent runs with gid 0).
+    await Deno.chmod(dir, 0o750);
     const generator = new Deno.Command(Deno.execPath(), {
       args: [
         "run",
@@ -173,10 +190,13 @@ export class Topology {
         sinkUrl = `http://127.0.0.1:${port}`;
       }
       t = new Topology(dir, options, generator, sink, sinkUrl);
-      const kube = (await t.#generatorOut.next(/^kube (\S+)$/, "the generator's fake API"))[1]!;
-      await Deno.writeTextFile(`${dir}/kubeconfig`, kubeconfig(kube));
+      t.kubeUrl = (await t.#generatorOut.next(/^kube (\S+)$/, "the generator's fake API"))[1]!;
+      await Deno.writeTextFile(`${dir}/kubeconfig`, kubeconfig(t.kubeUrl), { mode: 0o640 });
       await Deno.writeTextFile(`${dir}/backend-token`, "demo-token\n");
+      // Like the host's /var/tmp the DaemonSet mounts: the agent creates its directory in it.
       await Deno.mkdir(`${dir}/var/lib/telemetry-log-agent`, { recursive: true });
+      await Deno.chmod(`${dir}/var/lib/telemetry-log-agent`, 0o1777);
+      await options.prepare?.(t);
       if (sink !== undefined) await t.#waitForSink();
       await t.startGateway();
       await t.startAgent();
@@ -287,11 +307,25 @@ export class Topology {
 
   /** Starts the agent and waits until it is ready. */
   async startAgent(): Promise<void> {
-    this.agent = await CollectorProcess.spawn({
-      args: this.agentArgs(),
-      env: this.agentEnv(),
-      logFile: `${this.dir}/agent.log`,
-    });
+    const logFile = `${this.dir}/agent.log`;
+    if (this.options.agentCommand === undefined) {
+      this.agent = await CollectorProcess.spawn({
+        args: this.agentArgs(),
+        env: this.agentEnv(),
+        logFile,
+      });
+      return;
+    }
+    const c = await this.options.agentCommand(this, this.agentArgs(), this.agentEnv());
+    const child = new Deno.Command(c.cmd, {
+      args: c.args,
+      env: c.env,
+      clearEnv: true,
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    this.agent = new CollectorProcess(child, logFile);
+    await this.agent.ready;
   }
 
   /** Sends a command to the generator and waits for its acknowledgement. */
@@ -332,6 +366,7 @@ export class Topology {
     await this.agent?.stop(20_000).catch(() => {});
     await this.gateway?.stop(20_000).catch(() => {});
     if (this.sink !== undefined) await end(this.sink).catch(() => {});
+    await this.options.cleanup?.(this).catch(() => {});
     await Deno.remove(this.dir, { recursive: true }).catch(() => {});
   }
 }
