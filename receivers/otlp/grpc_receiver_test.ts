@@ -57,7 +57,7 @@ Deno.test("otlp receiver: protocols::grpc and ::http together, counted per trans
 
 Deno.test("otlp receiver: when HTTP cannot start, the started gRPC server is stopped too", async () => {
   const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const grpcPort = await freePort();
+  const grpcPort = freePort();
   const config = parseReceiverConfig({
     protocols: {
       grpc: { endpoint: `127.0.0.1:${grpcPort}` },
@@ -81,7 +81,7 @@ Deno.test("otlp receiver: when HTTP cannot start, the started gRPC server is sto
   }
 });
 
-async function freePort(): Promise<number> {
+function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = l.addr.port;
   l.close();

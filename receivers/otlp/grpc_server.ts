@@ -10,17 +10,16 @@
  * or `Internal` ({@linkcode outcomeStatus}). grpc-js itself refuses a message over the size
  * limit with `ResourceExhausted` (also when it only grows that large while decompressing).
  *
- * Not fit for production on Deno 2.9.6: its node:http2 server, which grpc-js runs on, can
- * abort the whole process (an nghttp2 assertion or `free(): invalid pointer`) when a client
- * connection that carried a few hundred calls closes. Reproduced here with a bare
- * node:http2 server and Node's grpc-js client, so nothing in this module can catch it; it
- * matches the open Deno issue denoland/deno#36788. Start logs a warning saying so.
+ * Connections are accepted by our own listener (`grpc_listener.ts`, which also terminates
+ * TLS) and handed to grpc-js with the client's HTTP/2 GOAWAY frames removed: processing them
+ * aborts Deno 2.9.6's `node:http2` server on busy connections (see that module).
  *
  * @module
  */
 
 import * as grpc from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
+import net from "node:net";
 import { getServerAuthenticator, type ServerAuthenticator } from "../../core/auth.ts";
 import type { CreateSettings, Host } from "../../core/component.ts";
 import type { ClientInfo, LogsConsumer } from "../../core/consumer.ts";
@@ -33,7 +32,8 @@ import { ObsReport } from "../../core/receiverhelper/mod.ts";
 import { exportLogs } from "./export.ts";
 import { type GrpcServerConfig, maxRecvMsgSize } from "./grpc_config.ts";
 import { type GrpcError, outcomeStatus } from "./grpc_status.ts";
-import { ReloadingServerCredentials } from "./grpc_tls.ts";
+import { listen, type Listener } from "./grpc_listener.ts";
+import { createGrpcTlsServer } from "./grpc_tls.ts";
 
 /** The full method name OTLP clients call. */
 export const EXPORT_LOGS_PATH = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
@@ -118,20 +118,22 @@ function serviceError(err: GrpcError): Partial<grpc.StatusObject> {
 /** A running gRPC server of one otlp receiver. */
 export class OtlpGrpcServer {
   readonly #server: grpc.Server;
-  readonly #creds: ReloadingServerCredentials | undefined;
+  readonly #listener: Listener;
+  readonly #stopTls: () => void;
   readonly #stopping: AbortController;
   /** The port it listens on (the chosen one when the endpoint said 0). */
   readonly port: number;
 
   private constructor(
     server: grpc.Server,
-    creds: ReloadingServerCredentials | undefined,
-    port: number,
+    listener: Listener,
+    stopTls: () => void,
     stopping: AbortController,
   ) {
     this.#server = server;
-    this.#creds = creds;
-    this.port = port;
+    this.#listener = listener;
+    this.#stopTls = stopTls;
+    this.port = listener.port;
     this.#stopping = stopping;
   }
 
@@ -145,9 +147,9 @@ export class OtlpGrpcServer {
     const auth = config.authenticator === undefined
       ? undefined
       : getServerAuthenticator(opts.host, config.authenticator);
-    const creds = config.tls === undefined
+    const tlsServer = config.tls === undefined
       ? undefined
-      : await ReloadingServerCredentials.load(config.tls, settings.logger, path);
+      : await createGrpcTlsServer(config.tls, settings.logger, path);
     // grpc-js writes its own errors to stderr; route them into the collector's log instead
     // (process-wide: the last receiver started wins, which only changes the labels).
     const text = (args: unknown[]) => ({ message: args.map(String).join(" ") });
@@ -168,17 +170,17 @@ export class OtlpGrpcServer {
           );
       },
     });
-    let port: number;
+    // TLS, when configured, is terminated by our own listener: grpc-js sees plaintext HTTP/2.
+    const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+    let listener: Listener;
     try {
-      port = await new Promise<number>((resolve, reject) =>
-        server.bindAsync(
-          config.endpoint,
-          creds ?? grpc.ServerCredentials.createInsecure(),
-          (err, p) => err ? reject(err) : resolve(p),
-        )
+      listener = await listen(
+        tlsServer?.server ?? net.createServer(),
+        config.endpoint,
+        (connection) => injector.injectConnection(connection),
       );
     } catch (err) {
-      creds?.close();
+      tlsServer?.stopWatching();
       server.forceShutdown();
       throw new Error(
         `Cannot listen on ${JSON.stringify(config.endpoint)} (${path}::endpoint): ${
@@ -187,14 +189,11 @@ export class OtlpGrpcServer {
         { cause: err },
       );
     }
-    settings.logger.info("Starting GRPC server", { endpoint: config.endpoint, port });
-    settings.logger.warn(
-      "OTLP/gRPC runs on Deno's node:http2 server, which can abort the process when a busy " +
-        "client connection closes (Deno 2.9.6, denoland/deno#36788): use protocols::http " +
-        "in production",
-      { endpoint: config.endpoint },
-    );
-    return new OtlpGrpcServer(server, creds, port, stopping);
+    settings.logger.info("Starting GRPC server", {
+      endpoint: config.endpoint,
+      port: listener.port,
+    });
+    return new OtlpGrpcServer(server, listener, () => tlsServer?.stopWatching(), stopping);
   }
 
   /**
@@ -205,7 +204,8 @@ export class OtlpGrpcServer {
   async shutdown(): Promise<void> {
     if (this.#stopping.signal.aborted) return;
     this.#stopping.abort();
-    this.#creds?.close();
+    this.#stopTls();
+    const closed = this.#listener.close(false);
     let timer: ReturnType<typeof setTimeout> | undefined;
     await new Promise<void>((resolve) => {
       timer = setTimeout(() => {
@@ -215,6 +215,8 @@ export class OtlpGrpcServer {
       this.#server.tryShutdown(() => resolve());
     });
     clearTimeout(timer);
+    await this.#listener.close(true);
+    await closed;
   }
 }
 
