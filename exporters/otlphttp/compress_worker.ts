@@ -24,3 +24,5 @@ self.onmessage = (e: MessageEvent<CompressJob>) => {
   }
   self.postMessage(reply, transfer);
 };
+// Jobs are handed over only after this: a worker that cannot load never receives one.
+self.postMessage("ready");

@@ -61,20 +61,30 @@ interface Waiter {
   reject(err: Error): void;
 }
 
+interface Queued extends Waiter {
+  body: Uint8Array;
+}
+
 /**
  * A worker that compresses large bodies, started on first use and shared by every caller of
- * one exporter; jobs queue in the worker in order.
+ * one exporter; jobs queue in the worker in order. Jobs are handed over only once the worker
+ * said it runs: if it cannot start (its module unreadable under a narrow `--allow-read`, or
+ * missing from a binary), the jobs still here are compressed on this thread, as is everything
+ * later, and no request fails for it.
  */
 export class Compressor {
   readonly #kind: Compression;
   readonly #level: number | undefined;
+  readonly #workerUrl: URL;
   #worker: Worker | undefined;
-  /** The worker failed (e.g. its module is missing from a binary): compress here from now on. */
+  #ready = false;
+  /** The worker failed: compress here from now on. */
   #broken = false;
   #next = 0;
+  /** Jobs waiting for the worker to start. */
+  #queued: Queued[] = [];
+  /** Jobs in the worker, by id. */
   #waiting = new Map<number, Waiter>();
-
-  readonly #workerUrl: URL;
 
   /** A compressor for one `compression` setting (`workerUrl`: for tests). */
   constructor(
@@ -94,27 +104,39 @@ export class Compressor {
    */
   compress(body: Uint8Array): Promise<Uint8Array> {
     if (this.#kind === "none") return Promise.resolve(body);
-    if (body.length < OFF_THREAD_BYTES || this.#broken) {
-      try {
-        return Promise.resolve(compress(body, this.#kind, this.#level));
-      } catch (err) {
-        return Promise.reject(err);
-      }
+    if (body.length < OFF_THREAD_BYTES || this.#broken) return this.#here(body);
+    this.#worker ??= this.#start();
+    return new Promise<Uint8Array>((resolve, reject) => {
+      if (this.#ready) this.#post(body, { resolve, reject });
+      else this.#queued.push({ body, resolve, reject });
+    });
+  }
+
+  #here(body: Uint8Array): Promise<Uint8Array> {
+    try {
+      return Promise.resolve(compress(body, this.#kind, this.#level));
+    } catch (err) {
+      return Promise.reject(err);
     }
-    const worker = this.#worker ??= this.#start();
+  }
+
+  #post(body: Uint8Array, waiter: Waiter): void {
     const id = this.#next++;
     // A shared buffer cannot move: copy the bytes then.
     const own = body.buffer instanceof ArrayBuffer ? body : body.slice();
     const job: CompressJob = { id, body: own, kind: this.#kind, level: this.#level };
-    return new Promise<Uint8Array>((resolve, reject) => {
-      this.#waiting.set(id, { resolve, reject });
-      worker.postMessage(job, [own.buffer as ArrayBuffer]);
-    });
+    this.#waiting.set(id, waiter);
+    this.#worker!.postMessage(job, [own.buffer as ArrayBuffer]);
   }
 
   #start(): Worker {
     const worker = new Worker(this.#workerUrl, { type: "module" });
-    worker.onmessage = (e: MessageEvent<CompressReply>) => {
+    worker.onmessage = (e: MessageEvent<CompressReply | "ready">) => {
+      if (e.data === "ready") {
+        this.#ready = true;
+        for (const q of this.#queued.splice(0)) this.#post(q.body, q);
+        return;
+      }
       const w = this.#waiting.get(e.data.id);
       if (w === undefined) return;
       this.#waiting.delete(e.data.id);
@@ -129,11 +151,14 @@ export class Compressor {
     return worker;
   }
 
+  /** Ends the worker: jobs in it reject with `err`, jobs not handed over yet run here. */
   #fail(err: Error): void {
     this.#worker?.terminate();
     this.#worker = undefined;
+    this.#ready = false;
     for (const w of this.#waiting.values()) w.reject(err);
     this.#waiting.clear();
+    for (const q of this.#queued.splice(0)) this.#here(q.body).then(q.resolve, q.reject);
   }
 
   /** Stops the worker; jobs still in it reject. */
