@@ -46,7 +46,10 @@ const stop = () => {
 Deno.addSignalListener("SIGINT", stop);
 Deno.addSignalListener("SIGTERM", stop);
 
-const topology = await startup;
+const topology = await startup.catch((err) => {
+  console.error(`the demo could not start: ${err instanceof Error ? err.message : err}`);
+  Deno.exit(1);
+});
 if (stopping === undefined) {
   console.log(
     `running in ${topology.dir}\n` +
