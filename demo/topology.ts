@@ -57,11 +57,12 @@ export function freePort(): number {
   return port;
 }
 
-/** Lines of a child's stdout, each delivered to whoever waits for a match. */
+/** Lines of a child's stdout, each delivered to whoever waits for a match (or forwarded). */
 class LineWaiter {
   #lines: string[] = [];
   #wake: (() => void) | undefined;
   #ended = false;
+  #forward: ((line: string) => void) | undefined;
 
   constructor(stream: ReadableStream<Uint8Array>) {
     (async () => {
@@ -69,7 +70,8 @@ class LineWaiter {
       for await (const t of stream.pipeThrough(new TextDecoderStream())) {
         const parts = (rest + t).split("\n");
         rest = parts.pop()!;
-        this.#lines.push(...parts);
+        if (this.#forward !== undefined) parts.forEach(this.#forward);
+        else this.#lines.push(...parts);
         this.#wake?.();
       }
       this.#ended = true;
@@ -87,6 +89,12 @@ class LineWaiter {
       if (this.#ended) throw new Error(`${what}: the process ended first`);
       await new Promise<void>((r) => this.#wake = r);
     }
+  }
+
+  /** From now on every line goes to `fn` (nobody waits any more). */
+  forward(fn: (line: string) => void): void {
+    this.#forward = fn;
+    this.#lines.splice(0).forEach(fn);
   }
 }
 
@@ -111,7 +119,7 @@ export class Topology {
   readonly generator: Deno.ChildProcess;
   readonly sink: Deno.ChildProcess | undefined;
   readonly sinkUrl: string;
-  readonly gatewayPort: number;
+  gatewayPort: number;
   /** The fake Kubernetes API's base URL. */
   kubeUrl = "";
   gateway: CollectorProcess | undefined;
@@ -171,7 +179,6 @@ export class Topology {
     let t: Topology | undefined;
     try {
       if (options.backend === undefined) {
-        const port = freePort();
         sink = new Deno.Command(Deno.execPath(), {
           args: [
             "run",
@@ -179,14 +186,17 @@ export class Topology {
             `--allow-read=${dir}`,
             repoPath("demo/sink.ts"),
             "--port",
-            String(port),
+            "0",
             "--status",
             `${dir}/generator.json`,
             ...options.showSink ? [] : ["--quiet"],
           ],
-          stdout: options.showSink ? "inherit" : "null",
+          stdout: "piped",
           stderr: "inherit",
         }).spawn();
+        const out = new LineWaiter(sink.stdout);
+        const port = (await out.next(/^sink (\d+)$/, "the sink's port"))[1];
+        out.forward(options.showSink ? (line) => console.log(line) : () => {});
         sinkUrl = `http://127.0.0.1:${port}`;
       }
       t = new Topology(dir, options, generator, sink, sinkUrl);
@@ -197,7 +207,6 @@ export class Topology {
       await Deno.mkdir(`${dir}/var/lib/telemetry-log-agent`, { recursive: true });
       await Deno.chmod(`${dir}/var/lib/telemetry-log-agent`, 0o1777);
       await options.prepare?.(t);
-      if (sink !== undefined) await t.#waitForSink();
       await t.startGateway();
       await t.startAgent();
       await t.command("start");
@@ -211,18 +220,6 @@ export class Topology {
       }
       throw err;
     }
-  }
-
-  async #waitForSink(): Promise<void> {
-    for (let i = 0; i < 300; i++) {
-      try {
-        await (await fetch(`${this.sinkUrl}/stats`)).body?.cancel();
-        return;
-      } catch {
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
-    throw new Error(`the sink did not listen on ${this.sinkUrl}`);
   }
 
   /** `--set` overrides shared by both collectors: the fake API through a kubeconfig. */
@@ -291,7 +288,22 @@ export class Topology {
 
   /** Starts the gateway and waits until it is ready. */
   async startGateway(): Promise<void> {
-    this.gateway = await CollectorProcess.spawn({
+    for (let attempt = 1;; attempt++) {
+      try {
+        this.gateway = await this.#spawnGateway();
+        return;
+      } catch (err) {
+        // A port found free can be taken before the gateway binds it: before the agent
+        // knows the port, pick another.
+        const taken = String(err).includes("Address already in use");
+        if (!taken || this.agent !== undefined || attempt === 3) throw err;
+        this.gatewayPort = freePort();
+      }
+    }
+  }
+
+  #spawnGateway(): Promise<CollectorProcess> {
+    return CollectorProcess.spawn({
       args: this.gatewayArgs(),
       env: {
         BACKEND_ENDPOINT: this.sinkUrl,
