@@ -6,7 +6,9 @@
  *
  * node:zlib's callback API does not help in Deno 2.9: it runs the same work on the main
  * thread (in microtask-sized steps that never let timers or I/O in), so off-thread means a
- * Worker here.
+ * Worker here. The worker's module is a `data:` URL built from {@linkcode compress} itself:
+ * loading a module file would need `--allow-read` on the source tree (or on a compiled
+ * binary's embedded files), which the deployment profiles' narrow allow-lists do not grant.
  *
  * @module
  */
@@ -45,8 +47,32 @@ export function compress(
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }
 
+/**
+ * The worker: compresses each body it is sent and hands the result back without copying it.
+ * `compress` is the function above, as Deno transpiled it (it names only `zlib` and
+ * `ZSTD_DEFAULT_LEVEL`, defined here too).
+ */
+const WORKER_SOURCE = `
+import zlib from "node:zlib";
+const ZSTD_DEFAULT_LEVEL = ${ZSTD_DEFAULT_LEVEL};
+const compress = ${compress.toString()};
+self.onmessage = (e) => {
+  const { id, body, kind, level } = e.data;
+  try {
+    let out = compress(body, kind, level);
+    // zlib may return a view into a larger or shared buffer: transfer only a buffer of its own.
+    if (out.byteOffset !== 0 || out.byteLength !== out.buffer.byteLength) out = out.slice();
+    self.postMessage({ id, out }, [out.buffer]);
+  } catch (err) {
+    self.postMessage({ id, error: err instanceof Error ? err.message : String(err) });
+  }
+};
+// Jobs are handed over only after this: a worker that cannot load never receives one.
+self.postMessage("ready");
+`;
+
 /** A request to the worker. */
-export interface CompressJob {
+interface CompressJob {
   id: number;
   body: Uint8Array;
   kind: Compression;
@@ -54,7 +80,7 @@ export interface CompressJob {
 }
 
 /** The worker's answer. */
-export type CompressReply = { id: number; out: Uint8Array } | { id: number; error: string };
+type CompressReply = { id: number; out: Uint8Array } | { id: number; error: string };
 
 interface Waiter {
   resolve(out: Uint8Array): void;
@@ -68,9 +94,8 @@ interface Queued extends Waiter {
 /**
  * A worker that compresses large bodies, started on first use and shared by every caller of
  * one exporter; jobs queue in the worker in order. Jobs are handed over only once the worker
- * said it runs: if it cannot start (its module unreadable under a narrow `--allow-read`, or
- * missing from a binary), the jobs still here are compressed on this thread, as is everything
- * later, and no request fails for it.
+ * said it runs: if it cannot start, the jobs still here are compressed on this thread, as is
+ * everything later, and no request fails for it.
  */
 export class Compressor {
   readonly #kind: Compression;
@@ -90,7 +115,7 @@ export class Compressor {
   constructor(
     kind: Compression,
     level: number | undefined,
-    workerUrl = new URL("./compress_worker.ts", import.meta.url),
+    workerUrl = new URL(`data:text/javascript,${encodeURIComponent(WORKER_SOURCE)}`),
   ) {
     this.#kind = kind;
     this.#level = level;
@@ -159,6 +184,11 @@ export class Compressor {
     for (const w of this.#waiting.values()) w.reject(err);
     this.#waiting.clear();
     for (const q of this.#queued.splice(0)) this.#here(q.body).then(q.resolve, q.reject);
+  }
+
+  /** True once the worker runs and until it fails: large bodies are compressed off the loop. */
+  get offThread(): boolean {
+    return this.#ready && !this.#broken;
   }
 
   /** Stops the worker; jobs still in it reject. */

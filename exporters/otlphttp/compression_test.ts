@@ -90,3 +90,30 @@ Deno.test("Compressor: when the worker cannot start, every job is compressed her
     c.close();
   }
 });
+
+Deno.test("Compressor: the worker runs in a process granted no permissions at all", async () => {
+  const module = new URL("./compression.ts", import.meta.url).href;
+  const file = await Deno.makeTempFile({ suffix: ".ts" });
+  await Deno.writeTextFile(
+    file,
+    `import { Compressor, OFF_THREAD_BYTES } from ${JSON.stringify(module)};
+    const c = new Compressor("gzip", 6);
+    const out = await c.compress(new Uint8Array(OFF_THREAD_BYTES * 4).fill(1));
+    console.log(JSON.stringify({ offThread: c.offThread, bytes: out.length }));
+    c.close();`,
+  );
+  try {
+    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--no-config", "--no-prompt", file],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const err = new TextDecoder().decode(stderr);
+    assert.equal(code, 0, err);
+    const result = JSON.parse(new TextDecoder().decode(stdout));
+    assert.equal(result.offThread, true, `the worker did not run: ${err}`);
+    assert.ok(result.bytes > 0);
+  } finally {
+    await Deno.remove(file);
+  }
+});
