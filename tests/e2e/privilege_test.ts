@@ -15,7 +15,6 @@
  */
 
 import assert from "node:assert/strict";
-import { dirname, join } from "node:path";
 import { Topology } from "../../demo/topology.ts";
 import { type AgentHost, GID, makeHost, UID } from "../privilege/_agent.ts";
 import { binaryPermissionFlags, repoPath } from "../fakes/run.ts";
@@ -48,7 +47,6 @@ function canMountTmpfs(): boolean {
 /** `mod.ts permissions` for the agent's command line, plus the fake API's address. */
 async function agentFlags(
   t: Topology,
-  entry: string,
   args: string[],
   env: Record<string, string>,
 ): Promise<string[]> {
@@ -63,16 +61,7 @@ async function agentFlags(
   );
   assert.ok(out.success && flags.length > 0, new TextDecoder().decode(out.stderr));
   const kube = new URL(t.kubeUrl).host;
-  // Run from source, the otlp_http compression worker is a file Deno reads (`permissions`
-  // does not list it; the compiled binary embeds it).
-  const worker = join(dirname(entry), "exporters/otlphttp");
-  return flags.map((f) =>
-    f.startsWith("--allow-net=")
-      ? `${f},${kube}`
-      : f.startsWith("--allow-read=")
-      ? `${f},${worker}`
-      : f
-  );
+  return flags.map((f) => f.startsWith("--allow-net=") ? `${f},${kube}` : f);
 }
 
 Deno.test({
@@ -92,7 +81,7 @@ Deno.test({
       prepare: async (t) => {
         const r = run("mount", "-t", "tmpfs", "-o", "size=16m,mode=1777", "tmpfs", state(t));
         assert.ok(r.ok, r.err);
-        flags = await agentFlags(t, host.entry, t.agentArgs(), t.agentEnv());
+        flags = await agentFlags(t, t.agentArgs(), t.agentEnv());
       },
       cleanup: async (t) => {
         run("umount", state(t));
