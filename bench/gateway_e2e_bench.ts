@@ -15,7 +15,7 @@
  *
  * Baselines in the same run, same request bytes: a bare `Deno.serve` handler that only reads
  * and gunzips the body (otlp_receiver_bench.ts's `serve-bare`) under the same closed-loop
- * load, and `gzip -6` / `gunzip` of the uncompressed requests (the collector must at least
+ * load, and GNU `gzip -6` / `gunzip` of the uncompressed requests (the collector must at least
  * gunzip every request and gzip every batch at otlp_http's default level 6).
  *
  * The default 32 connections keep more records in flight than one batch holds (8,192): `batch`
@@ -313,7 +313,7 @@ async function compressionBaselines(): Promise<void> {
     }
     const both = records / (gz.cpuS + gunzip.cpuS);
     console.log(
-      `| gunzip + gzip -6 together (the floor of a pass-through) | ${fmt(both)} | | | | | |`,
+      `| gunzip + gzip -6 together (GNU gzip) | ${fmt(both)} | | | | | |`,
     );
   } finally {
     await Deno.remove(dir, { recursive: true });
