@@ -11,42 +11,17 @@
 
 import * as grpc from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
-import { ComponentId, type CreateSettings } from "../core/component.ts";
-import { fromPlain } from "../core/config/node.ts";
-import { ConfigIssues, ConfigReader } from "../core/config/reader.ts";
-import { consumerFunc } from "../core/consumer.ts";
 import { encodeLogsRequest } from "../core/pdata/otlp_proto.ts";
 import { sampleLogs } from "../core/pdata/testing.ts";
-import { nopLogger } from "../core/telemetry/logger.ts";
-import { MetricsRegistry } from "../core/telemetry/metrics.ts";
 import { LOGS_SERVICE } from "../receivers/otlp/grpc_server.ts";
-import { otlpFactory, type OtlpReceiver } from "../receivers/otlp/mod.ts";
+import { cpuSeconds, firstLine, median, startNullReceiver } from "./_receiver_load.ts";
 
 const RECORDS_PER_REQUEST = 1000;
 const self = new URL(import.meta.url).pathname;
 
 /** Serves the real receiver (gRPC only, null consumer) and prints its address. */
 async function serveReceiver(): Promise<void> {
-  const issues = new ConfigIssues();
-  const r = new ConfigReader(
-    fromPlain({ protocols: { grpc: { endpoint: "127.0.0.1:0" } } }),
-    "receivers::otlp",
-    issues,
-  );
-  const settings: CreateSettings = {
-    id: new ComponentId("otlp"),
-    kind: "receiver",
-    logger: nopLogger(),
-    metrics: new MetricsRegistry(),
-    componentLabels: { receiver: "otlp" },
-    buildInfo: { command: "bench", description: "bench", version: "0" },
-  };
-  const receiver = otlpFactory.create(
-    settings,
-    otlpFactory.parseConfig(r),
-    consumerFunc(() => Promise.resolve()),
-  ) as OtlpReceiver;
-  await receiver.start({ getExtension: () => undefined, reportFatalError: () => {} });
+  const receiver = await startNullReceiver({ grpc: { endpoint: "127.0.0.1:0" } });
   console.log(`127.0.0.1:${receiver.grpcPort}`);
 }
 
@@ -103,24 +78,6 @@ async function client(address: string, connections: number, seconds: number): Pr
   for (const c of channels) c.close();
 }
 
-function cpuSeconds(pid: number): number {
-  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in USER_HZ ticks
-}
-
-async function firstLine(stream: ReadableStream<Uint8Array>): Promise<string> {
-  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    text += value;
-  }
-  reader.releaseLock();
-  return text.split("\n")[0]!;
-}
-
 /** Reads `stream` line by line. */
 async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
   let text = "";
@@ -166,11 +123,6 @@ async function round(mode: string, connections: number, seconds: number): Promis
     await server.status;
     await server.stdout.cancel().catch(() => {});
   }
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
 }
 
 async function main(): Promise<void> {

@@ -12,43 +12,17 @@
 // that decodes the same bodies in one call.
 
 import zlib from "node:zlib";
-import { ComponentId, type CreateSettings } from "../core/component.ts";
-import { fromPlain } from "../core/config/node.ts";
-import { ConfigIssues, ConfigReader } from "../core/config/reader.ts";
-import { consumerFunc } from "../core/consumer.ts";
 import { decodeLogsRequest, encodeLogsRequest } from "../core/pdata/otlp_proto.ts";
 import { sampleLogs } from "../core/pdata/testing.ts";
-import { nopLogger } from "../core/telemetry/logger.ts";
-import { MetricsRegistry } from "../core/telemetry/metrics.ts";
-import { otlpFactory } from "../receivers/otlp/mod.ts";
 import type { OtlpReceiver } from "../receivers/otlp/receiver.ts";
+import { cpuSeconds, firstLine, median, startNullReceiver } from "./_receiver_load.ts";
 
 const RECORDS_PER_REQUEST = 1000;
 const self = new URL(import.meta.url).pathname;
 
 /** Starts the real receiver (null consumer) on a free port; returns it and its URL. */
 async function startBenchReceiver(): Promise<{ receiver: OtlpReceiver; url: string }> {
-  const issues = new ConfigIssues();
-  const r = new ConfigReader(
-    fromPlain({ protocols: { http: { endpoint: "127.0.0.1:0" } } }),
-    "receivers::otlp",
-    issues,
-  );
-  const config = otlpFactory.parseConfig(r);
-  const settings: CreateSettings = {
-    id: new ComponentId("otlp"),
-    kind: "receiver",
-    logger: nopLogger(),
-    metrics: new MetricsRegistry(),
-    componentLabels: { receiver: "otlp" },
-    buildInfo: { command: "bench", description: "bench", version: "0" },
-  };
-  const receiver = otlpFactory.create(
-    settings,
-    config,
-    consumerFunc(() => Promise.resolve()),
-  ) as OtlpReceiver;
-  await receiver.start({ getExtension: () => undefined, reportFatalError: () => {} });
+  const receiver = await startNullReceiver({ http: { endpoint: "127.0.0.1:0" } });
   return { receiver, url: `http://${receiver.httpAddress}/v1/logs` };
 }
 
@@ -82,24 +56,6 @@ async function client(url: string, connections: number, seconds: number): Promis
     }
   }));
   console.log(JSON.stringify({ ok, failed, bytes: body.length }));
-}
-
-function cpuSeconds(pid: number): number {
-  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in USER_HZ ticks
-}
-
-async function firstLine(stream: ReadableStream<Uint8Array>): Promise<string> {
-  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    text += value;
-  }
-  reader.releaseLock();
-  return text.split("\n")[0]!;
 }
 
 /** One round against one server: records per CPU-second of the server process. */
@@ -175,11 +131,6 @@ async function loopDelayComparison(): Promise<void> {
   console.log(`bare handler, one decode call     ${fmt(whole)}`);
   await receiver.shutdown();
   await bare.shutdown();
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
 }
 
 async function main(): Promise<void> {
