@@ -11,10 +11,15 @@
  */
 import assert from "node:assert/strict";
 import { gzipSync } from "node:zlib";
-import { spawnCli } from "../fakes/run.ts";
+import {
+  CRI_TIME,
+  exitStatus,
+  exportedLines,
+  startCollector,
+  writeKillConfig,
+} from "./kill_collector.ts";
 
 const KILLS = 6;
-const CRI_TIME = "2024-05-01T12:00:00.000000001Z";
 
 /** Small deterministic PRNG (mulberry32) so a failure can be replayed with its seed. */
 function rng(seed: number): () => number {
@@ -26,44 +31,6 @@ function rng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-async function exportedLines(path: string): Promise<string[]> {
-  try {
-    return (await Deno.readTextFile(path)).split("\n").filter((l) => l !== "");
-  } catch {
-    return [];
-  }
-}
-
-function config(dir: string, podGlob: string): string {
-  return `extensions:
-  file_storage:
-    directory: ${dir}/state
-    create_directory: true
-receivers:
-  filelog:
-    include: [${podGlob}]
-    start_at: beginning
-    poll_interval: 50ms
-    include_file_path: true
-    storage: file_storage
-    operators:
-      - type: container
-exporters:
-  capture:
-    delay: 30ms
-    file: ${dir}/exported.txt
-service:
-  extensions: [file_storage]
-  telemetry:
-    metrics:
-      level: none
-  pipelines:
-    logs:
-      receivers: [filelog]
-      exporters: [capture]
-`;
 }
 
 /** Appends numbered CRI lines to the current 0.log until stopped. */
@@ -127,29 +94,16 @@ Deno.test("kill -9 at random moments, with kubelet rotation: every written line 
   const dir = await Deno.makeTempDir({ prefix: "filelog_kill9_" });
   const podDir = `${dir}/pods/default_web-1_0f6c7a2e-1b2c-4d5e-8f90-123456789abc/web`;
   await Deno.mkdir(podDir, { recursive: true });
-  await Deno.writeTextFile(`${dir}/config.yaml`, config(dir, `${dir}/pods/*/*/*.log`));
+  await writeKillConfig(dir, { captureDelay: "30ms" });
   const writer = new Writer(`${podDir}/0.log`, random);
   const stderrs: string[] = [];
-  const run = async (): Promise<Deno.ChildProcess> => {
-    const child = await spawnCli(["--config", `${dir}/config.yaml`], {
-      entry: "tests/fakes/test_main.ts",
-    });
-    child.stdout.cancel();
-    const text = new Response(child.stderr).text().then((t) => void stderrs.push(t));
-    (child as unknown as { logs: Promise<void> }).logs = text;
-    return child;
-  };
-  const finish = async (child: Deno.ChildProcess): Promise<Deno.CommandStatus> => {
-    const status = await child.status;
-    await (child as unknown as { logs: Promise<void> }).logs;
-    return status;
-  };
+  const run = () => startCollector(dir, stderrs);
   const kills: number[] = [];
   try {
     writer.start();
     for (let k = 0; k < KILLS; k++) {
       const before = (await exportedLines(`${dir}/exported.txt`)).length;
-      const child = await run();
+      const collector = await run();
       // Count the time up from the first export of this run: on a loaded machine the start
       // alone can outlast upMs, and a collector killed before it ever read the file cannot
       // know it after the rotation that follows (upstream neither).
@@ -164,8 +118,8 @@ Deno.test("kill -9 at random moments, with kubelet rotation: every written line 
         await writer.rotate("20240501-120100");
         await new Promise((r) => setTimeout(r, upMs / 2));
       } else await new Promise((r) => setTimeout(r, upMs));
-      child.kill("SIGKILL");
-      const status = await finish(child);
+      collector.child.kill("SIGKILL");
+      const status = await exitStatus(collector);
       assert.equal(status.signal, "SIGKILL", `run ${k} ended on its own: ${stderrs.at(-1)}`);
       kills.push(upMs);
       // Rotation while the collector is down: its checkpointed file leaves the pattern.
@@ -175,7 +129,7 @@ Deno.test("kill -9 at random moments, with kubelet rotation: every written line 
     await writer.stop();
     const written = writer.written;
     // A last clean run picks up everything; SIGTERM then shuts it down.
-    const child = await run();
+    const last = await run();
     const deadline = Date.now() + 30_000;
     let exported: string[] = [];
     for (;;) {
@@ -185,8 +139,8 @@ Deno.test("kill -9 at random moments, with kubelet rotation: every written line 
       if (Date.now() > deadline) break;
       await new Promise((r) => setTimeout(r, 50));
     }
-    child.kill("SIGTERM");
-    const status = await finish(child);
+    last.child.kill("SIGTERM");
+    const status = await exitStatus(last);
     assert.equal(status.code, 0, stderrs.at(-1));
 
     const counts = new Map<string, number>();

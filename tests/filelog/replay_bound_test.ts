@@ -10,44 +10,12 @@ import assert from "node:assert/strict";
 import { BATCH_RECORDS, CHECKPOINT_EVERY_RECORDS } from "../../receivers/filelog/receiver.ts";
 import { READ_CHUNK } from "../../receivers/filelog/reader.ts";
 import { IN_FLIGHT } from "../../pkg/stanza/adapter/receiver_adapter.ts";
-import { spawnCli } from "../fakes/run.ts";
+import { CRI_TIME, exitStatus, sleep, startCollector, writeKillConfig } from "./kill_collector.ts";
 
 const FILES = 4;
 const LINES = 50_000;
-const CRI_TIME = "2024-05-01T12:00:00.000000001Z";
 /** The shortest line written (CRI prefix and body). */
 const MIN_LINE_BYTES = 80;
-
-function config(dir: string): string {
-  return `extensions:
-  file_storage:
-    directory: ${dir}/state
-    create_directory: true
-receivers:
-  filelog:
-    include: [${dir}/pods/*/*/*.log]
-    start_at: beginning
-    poll_interval: 50ms
-    include_file_path: true
-    storage: file_storage
-    operators:
-      - type: container
-exporters:
-  capture:
-    file: ${dir}/exported.txt
-service:
-  extensions: [file_storage]
-  telemetry:
-    metrics:
-      level: none
-  pipelines:
-    logs:
-      receivers: [filelog]
-      exporters: [capture]
-`;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function size(path: string): Promise<number> {
   try {
@@ -60,7 +28,7 @@ async function size(path: string): Promise<number> {
 Deno.test("SIGKILL while draining a backlog: lines sent again are bounded by the checkpoint interval in records", async () => {
   const dir = await Deno.makeTempDir({ prefix: "filelog_replay_bound_" });
   const out = `${dir}/exported.txt`;
-  await Deno.writeTextFile(`${dir}/config.yaml`, config(dir));
+  await writeKillConfig(dir);
   let bodyBytes = 0;
   for (let f = 0; f < FILES; f++) {
     const podDir = `${dir}/pods/default_web-${f}_0f6c7a2e-1b2c-4d5e-8f90-12345678900${f}/web`;
@@ -73,25 +41,19 @@ Deno.test("SIGKILL while draining a backlog: lines sent again are bounded by the
     }
     await Deno.writeTextFile(`${podDir}/0.log`, lines.join(""));
   }
-  const start = () =>
-    spawnCli(["--config", `${dir}/config.yaml`], { entry: "tests/fakes/test_main.ts" });
   try {
-    const first = await start();
-    first.stdout.cancel();
-    const firstLogs = new Response(first.stderr).text();
+    const first = await startCollector(dir);
     const killBy = Date.now() + 60_000;
     while (await size(out) < bodyBytes / 2 && Date.now() < killBy) await sleep(10);
-    first.kill("SIGKILL");
+    first.child.kill("SIGKILL");
     assert.equal(
-      (await first.status).signal,
+      (await exitStatus(first)).signal,
       "SIGKILL",
-      `the drain ended before the kill: ${await firstLogs}`,
+      `the drain ended before the kill: ${await first.stderr}`,
     );
     const atKill = (await Deno.readTextFile(out)).split("\n").length - 1;
 
-    const second = await start();
-    second.stdout.cancel();
-    const logs = new Response(second.stderr).text();
+    const second = await startCollector(dir);
     const deadline = Date.now() + 60_000;
     // Each file is read in order: once its last line is out, all of it is.
     const lasts = Array.from({ length: FILES }, (_, f) => `file ${f} line ${LINES - 1} `);
@@ -100,8 +62,8 @@ Deno.test("SIGKILL while draining a backlog: lines sent again are bounded by the
       if (lasts.every((l) => text.includes(l))) break;
       await sleep(200);
     }
-    second.kill("SIGTERM");
-    assert.equal((await second.status).code, 0, await logs);
+    second.child.kill("SIGTERM");
+    assert.equal((await exitStatus(second)).code, 0, await second.stderr);
 
     const exported = (await Deno.readTextFile(out)).split("\n").filter((l) => l !== "");
     const unique = new Set(exported);
