@@ -108,7 +108,11 @@ export function makeHost(): AgentHost {
     sh("chmod", "-R", "a+rX", src);
     entry = join(src, "mod.ts");
   }
-  // The npm packages the sources import, without a download: hard links where possible.
+  // The npm packages the sources import, without a download: hard links where possible. The
+  // test runner has only fetched what its own test modules import, so in a fresh clone the
+  // entry point's packages (e.g. the SDK behind the own logs) may not be cached yet: cache them,
+  // without the lock file as the agent runs, so the registry's package lists are cached too.
+  sh(Deno.execPath(), "cache", "--quiet", "--no-lock", repoFile("mod.ts"));
   const denoDir = join(root, "deno_dir");
   Deno.mkdirSync(denoDir);
   const npm = npmCacheDir();
