@@ -27,7 +27,7 @@
 import { loopDelayQuantile, type LoopDelaySnapshot } from "../core/telemetry/loop_delay.ts";
 import { CollectorProcess } from "../tests/fakes/collector_process.ts";
 import { CriWriter } from "../tests/fakes/cri_writer.ts";
-import { binaryPermissionFlags, repoPath } from "../tests/fakes/run.ts";
+import { repoPath } from "../tests/fakes/run.ts";
 
 // ---------------------------------------------------------------- arguments
 
@@ -111,6 +111,14 @@ export function cpuSeconds(pid: number): number {
 export function memMiB(pid: number, field: string): number {
   const m = Deno.readTextFileSync(`/proc/${pid}/status`).match(new RegExp(`${field}:\\s+(\\d+)`));
   return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/** A loopback TCP port that was free a moment ago. */
+export function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -218,25 +226,31 @@ service:
 `;
 }
 
-class Collector extends CollectorProcess {
+/** The collector process with its loop-delay probe file, if any. */
+class Collector {
   static async start(o: CollectorOptions): Promise<Collector> {
     const cfg = `${o.dir}/config.yaml`;
     await Deno.writeTextFile(cfg, collectorConfig(o));
-    const probe = `${o.dir}/loop.json`;
-    const env: Record<string, string> = o.loopProbe ? { OTELCOL_DENO_LOOP_DELAY_FILE: probe } : {};
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", ...await binaryPermissionFlags(), repoPath("mod.ts"), "--config", cfg],
-      env,
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
-    const c = new Collector(child, o.loopProbe ? probe : undefined);
-    await c.ready;
-    return c;
+    const probe = o.loopProbe ? `${o.dir}/loop.json` : undefined;
+    const proc = await CollectorProcess.spawn({
+      args: ["--config", cfg],
+      env: probe === undefined ? {} : { OTELCOL_DENO_LOOP_DELAY_FILE: probe },
+    });
+    return new Collector(proc, probe);
   }
 
-  private constructor(child: Deno.ChildProcess, readonly probe: string | undefined) {
-    super(child);
+  private constructor(readonly proc: CollectorProcess, readonly probe: string | undefined) {}
+
+  get pid(): number {
+    return this.proc.pid;
+  }
+
+  stop(): Promise<Deno.CommandStatus> {
+    return this.proc.stop();
+  }
+
+  kill(): Promise<void> {
+    return this.proc.kill();
   }
 
   cpu(): number {
@@ -293,6 +307,11 @@ async function hasCommand(name: string): Promise<boolean> {
 }
 
 // ---------------------------------------------------------------- modes
+
+/** Steady, idle and kill: the first of `--compressions`, no loop probe. */
+function firstCompression(dir: string, glob: string, port: number): CollectorOptions {
+  return { dir, glob, port, compression: COMPRESSIONS[0]!, batch: WITH_BATCH, loopProbe: false };
+}
 
 async function drain(corpus: Corpus, compression: string, batch = WITH_BATCH): Promise<Row> {
   const dir = await Deno.makeTempDir({ prefix: "agent-e2e-" });
@@ -353,14 +372,7 @@ async function steady(): Promise<string> {
     await Deno.writeTextFile(`${d}/0.log`, "");
     logs.push({ dir: d, size: 0, rotated: [], w: new CriWriter(7000 + f, f * 100_000_000) });
   }
-  const c = await Collector.start({
-    dir,
-    glob: `${dir}/pods/*/*/*.log`,
-    port: sink.port,
-    compression: COMPRESSIONS[0]!,
-    batch: WITH_BATCH,
-    loopProbe: false,
-  });
+  const c = await Collector.start(firstCompression(dir, `${dir}/pods/*/*/*.log`, sink.port));
   const enc = new TextEncoder();
   let written = 0, rotations = 0;
   const tickMs = 100;
@@ -421,14 +433,7 @@ async function idle(): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "agent-e2e-" });
   const corpus = await makeCorpus(dir, IDLE_FILES, 10, 3);
   const sink = await Sink.start();
-  const c = await Collector.start({
-    dir,
-    glob: `${corpus.podsDir}/*/*/*.log`,
-    port: sink.port,
-    compression: COMPRESSIONS[0]!,
-    batch: WITH_BATCH,
-    loopProbe: false,
-  });
+  const c = await Collector.start(firstCompression(dir, `${corpus.podsDir}/*/*/*.log`, sink.port));
   try {
     await sink.until((s) => s.records >= corpus.records, 120_000, "the idle files' lines");
     await sleep(2000);
@@ -453,14 +458,7 @@ async function kill(): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "agent-e2e-" });
   const corpus = await makeCorpus(dir, FILES, Math.ceil(KILL_LINES / FILES), 5);
   const sink = await Sink.start(corpus.records);
-  const opts = {
-    dir,
-    glob: `${corpus.podsDir}/*/*/*.log`,
-    port: sink.port,
-    compression: COMPRESSIONS[0]!,
-    batch: WITH_BATCH,
-    loopProbe: false,
-  };
+  const opts = firstCompression(dir, `${corpus.podsDir}/*/*/*.log`, sink.port);
   let c = await Collector.start(opts);
   try {
     const first = await sink.until((s) => s.records > 0, 120_000, "the first lines");

@@ -40,7 +40,7 @@ import { encodeLogsRequest } from "../core/pdata/otlp_proto.ts";
 import { sampleLogs } from "../core/pdata/testing.ts";
 import { CollectorProcess } from "../tests/fakes/collector_process.ts";
 import { repoPath } from "../tests/fakes/run.ts";
-import { cpuSeconds, memMiB, Sink, tool } from "./agent_e2e_bench.ts";
+import { cpuSeconds, freePort, memMiB, Sink, tool } from "./agent_e2e_bench.ts";
 
 const RECORDS_PER_REQUEST = 1000;
 const WARMUP_S = 3;
@@ -161,13 +161,6 @@ async function load(url: string, connections: number, seconds: number, rate = 0)
 }
 
 // ---------------------------------------------------------------- servers
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
 
 function gatewayConfig(port: number, sinkPort: number, batchTimeout: string): string {
   return `receivers:

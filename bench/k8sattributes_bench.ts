@@ -30,7 +30,7 @@ import { parseK8sAttributesConfig } from "../processors/k8sattributes/config.ts"
 import { K8sAttributesProcessor } from "../processors/k8sattributes/processor.ts";
 import { FakeKubeApi, type KObject, podFixture } from "../tests/fakes/kube_api.ts";
 import { CollectorProcess } from "../tests/fakes/collector_process.ts";
-import { Sink } from "./agent_e2e_bench.ts";
+import { cpuSeconds, freePort, Sink } from "./agent_e2e_bench.ts";
 
 const self = new URL(import.meta.url).pathname;
 const [mode, ...rest] = Deno.args;
@@ -290,22 +290,6 @@ async function cpu(proc: K8sAttributesProcessor, count: number): Promise<Record<
 }
 
 // ---- end to end: the gateway as users run it ----
-const CLK_TCK = 100;
-
-/** CPU seconds (user + system, all threads) of a process. */
-function cpuSeconds(pid: number): number {
-  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(f[11]) + Number(f[12])) / CLK_TCK;
-}
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
 function gatewayConfig(port: number, sinkPort: number, k8s: boolean): string {
   return `receivers:
   otlp:
