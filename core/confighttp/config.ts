@@ -94,31 +94,47 @@ export function defaultServerConfig(endpoint: string): ServerConfig {
   };
 }
 
-const ENDPOINT_RE = /^(?:\[[^\]]+\]|[^:\[\]]*):\d{1,5}$/;
+const ENDPOINT_RE = /^(?:\[[^\]]+\]|[^:\[\]]*):(\d{1,5})$/;
 
-/** Reads the server keys of `r` onto `def` (the component's defaults). */
-export function parseServerConfig(r: ConfigReader, def: ServerConfig): ServerConfig {
-  const cfg: ServerConfig = { ...def };
-  cfg.endpoint = r.string("endpoint", def.endpoint);
-  if (!ENDPOINT_RE.test(cfg.endpoint) || Number(cfg.endpoint.split(":").pop()) > 65535) {
+/**
+ * Reads `endpoint` (host:port, `example` in the error) and `transport` (only "tcp") of a
+ * server; shared by the HTTP and gRPC servers.
+ */
+export function parseServerEndpoint(r: ConfigReader, def: string, example: string): string {
+  const endpoint = r.string("endpoint", def);
+  const port = ENDPOINT_RE.exec(endpoint)?.[1];
+  if (port === undefined || Number(port) > 65535) {
     r.error(
       "endpoint",
-      `Invalid endpoint ${JSON.stringify(cfg.endpoint)}: write host:port, e.g. "0.0.0.0:4318"`,
+      `Invalid endpoint ${JSON.stringify(endpoint)}: write host:port, e.g. "${example}"`,
     );
   }
   const transport = r.string("transport", "tcp");
   if (transport !== "tcp") {
     r.error("transport", `Only "tcp" is supported: current value is ${JSON.stringify(transport)}`);
   }
+  return endpoint;
+}
+
+/** `auth::authenticator` of a server's `auth` section; empty or missing is an error. */
+export function parseAuthenticator(auth: ConfigReader): string | undefined {
+  const id = auth.optionalString("authenticator");
+  if (id === undefined || id === "") {
+    auth.error(undefined, 'Set "authenticator" to the id of an auth extension, or remove "auth"');
+    return undefined;
+  }
+  return id;
+}
+
+/** Reads the server keys of `r` onto `def` (the component's defaults). */
+export function parseServerConfig(r: ConfigReader, def: ServerConfig): ServerConfig {
+  const cfg: ServerConfig = { ...def };
+  cfg.endpoint = parseServerEndpoint(r, def.endpoint, "0.0.0.0:4318");
   if (r.raw("tls") !== undefined) cfg.tls = parseServerTls(r.section("tls"));
   if (r.raw("cors") !== undefined) cfg.cors = parseCors(r.section("cors"));
   if (r.raw("auth") !== undefined) {
     const auth = r.section("auth");
-    cfg.authenticator = auth.optionalString("authenticator");
-    if (cfg.authenticator === undefined || cfg.authenticator === "") {
-      auth.error(undefined, 'Set "authenticator" to the id of an auth extension, or remove "auth"');
-      cfg.authenticator = undefined;
-    }
+    cfg.authenticator = parseAuthenticator(auth);
     cfg.authRequestParams = auth.stringList("request_params");
   }
   // Upstream treats 0 (and negative) as "use the default".

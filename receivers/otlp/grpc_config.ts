@@ -8,7 +8,12 @@
  */
 
 import type { ConfigReader } from "../../core/config/reader.ts";
-import { parseServerTls, type ServerTlsConfig } from "../../core/confighttp/config.ts";
+import {
+  parseAuthenticator,
+  parseServerEndpoint,
+  parseServerTls,
+  type ServerTlsConfig,
+} from "../../core/confighttp/config.ts";
 
 /** `keepalive::server_parameters`, durations in ms; 0 = grpc's default. */
 export interface KeepaliveServerParameters {
@@ -73,23 +78,10 @@ export function maxRecvMsgSize(cfg: GrpcServerConfig): number {
     : DEFAULT_MAX_RECV_MSG_SIZE;
 }
 
-const ENDPOINT_RE = /^(?:\[[^\]]+\]|[^:\[\]]*):(\d{1,5})$/;
-
 /** Reads `protocols::grpc` onto upstream's defaults; problems go to the reader. */
 export function parseGrpcServerConfig(r: ConfigReader): GrpcServerConfig {
   const cfg = defaultGrpcServerConfig();
-  cfg.endpoint = r.string("endpoint", cfg.endpoint);
-  const port = ENDPOINT_RE.exec(cfg.endpoint)?.[1];
-  if (port === undefined || Number(port) > 65535) {
-    r.error(
-      "endpoint",
-      `Invalid endpoint ${JSON.stringify(cfg.endpoint)}: write host:port, e.g. "0.0.0.0:4317"`,
-    );
-  }
-  const transport = r.string("transport", "tcp");
-  if (transport !== "tcp") {
-    r.error("transport", `Only "tcp" is supported: current value is ${JSON.stringify(transport)}`);
-  }
+  cfg.endpoint = parseServerEndpoint(r, cfg.endpoint, "0.0.0.0:4317");
   if (r.raw("tls") !== undefined) cfg.tls = parseServerTls(r.section("tls"));
   // Upstream rejects negative sizes and treats 0 as grpc's default; 4 GiB and more cannot be a
   // message length (grpc frames carry a 32-bit length).
@@ -104,14 +96,7 @@ export function parseGrpcServerConfig(r: ConfigReader): GrpcServerConfig {
     }
   }
   if (r.raw("keepalive") !== undefined) cfg.keepalive = parseKeepalive(r.section("keepalive"));
-  if (r.raw("auth") !== undefined) {
-    const auth = r.section("auth");
-    cfg.authenticator = auth.optionalString("authenticator");
-    if (cfg.authenticator === undefined || cfg.authenticator === "") {
-      auth.error(undefined, 'Set "authenticator" to the id of an auth extension, or remove "auth"');
-      cfg.authenticator = undefined;
-    }
-  }
+  if (r.raw("auth") !== undefined) cfg.authenticator = parseAuthenticator(r.section("auth"));
   cfg.includeMetadata = r.bool("include_metadata", false);
   if (r.raw("middlewares") !== undefined) {
     r.error("middlewares", '"middlewares" is not supported yet: remove it');
