@@ -10,7 +10,7 @@ import { BatchLogRecordProcessor, LoggerProvider } from "@opentelemetry/sdk-logs
 import assert from "node:assert/strict";
 import { ComponentId } from "../../core/component.ts";
 import { RetryableError } from "../../core/consumer.ts";
-import type { AnyValue, KeyValue, Logs } from "../../core/pdata/logs.ts";
+import type { Logs } from "../../core/pdata/logs.ts";
 import { encodeLogsRequest } from "../../core/pdata/otlp_proto.ts";
 import { sampleLogs } from "../../core/pdata/testing.ts";
 import { nopLogger } from "../../core/telemetry/logger.ts";
@@ -19,6 +19,7 @@ import { RECEIVER_METRICS } from "../../core/receiverhelper/mod.ts";
 import { BearerTokenAuth } from "../../extensions/bearertokenauth/extension.ts";
 import { RawClient, startTestServer, type TestServer } from "./_grpc_test_helpers.ts";
 import { EXPORT_LOGS_PATH } from "./grpc_server.ts";
+import { plainAttributes, plainValue, severityOf } from "./_sdk_fixtures.ts";
 
 const RESOURCE = {
   "service.name": "checkout",
@@ -66,7 +67,7 @@ function rows(batches: Logs[]) {
             scopeAttributes: plainAttributes(sl.scope.attributes),
             time: r.timeUnixNano,
             severity: [r.severityNumber, r.severityText],
-            body: plain(r.body),
+            body: plainValue(r.body),
             attributes: plainAttributes(r.attributes),
           });
         }
@@ -74,24 +75,6 @@ function rows(batches: Logs[]) {
     }
   }
   return out;
-}
-
-function plain(v: AnyValue | undefined): unknown {
-  if (v === undefined) return undefined;
-  switch (v.kind) {
-    case "array":
-      return v.value.map(plain);
-    case "kvlist":
-      return plainAttributes(v.value);
-    case "empty":
-      return undefined;
-    default:
-      return v.value;
-  }
-}
-
-function plainAttributes(kvs: readonly KeyValue[]): Record<string, unknown> {
-  return Object.fromEntries(kvs.map((kv) => [kv.key, plain(kv.value)]));
 }
 
 Deno.test("otlp grpc + JS SDK: every record, attribute, resource and scope arrives unchanged", async () => {
@@ -114,10 +97,11 @@ Deno.test("otlp grpc + JS SDK: every record, attribute, resource and scope arriv
         "tags": ["a", `t${i}`],
       };
       const body = i % 4 === 0 ? { event: "order", id: i, items: [1, 2, 3] } : `line ${i} ✓ 日本`;
+      const { severityNumber, severityText } = severityOf(i);
       logger.emit({
         timestamp: [seconds, 123_456_789],
-        severityNumber: 9 + (i % 4),
-        severityText: ["INFO", "INFO2", "INFO3", "INFO4"][i % 4],
+        severityNumber,
+        severityText,
         body,
         attributes,
       });
@@ -126,7 +110,7 @@ Deno.test("otlp grpc + JS SDK: every record, attribute, resource and scope arriv
         scope: logger === db ? "checkout.db@0.9.0" : "checkout.api@1.4.2",
         scopeAttributes: logger === db ? {} : { team: "payments" },
         time: BigInt(seconds) * 1_000_000_000n + 123_456_789n,
-        severity: [9 + (i % 4), ["INFO", "INFO2", "INFO3", "INFO4"][i % 4]],
+        severity: [severityNumber, severityText],
         body: typeof body === "string"
           ? body
           : { event: "order", id: BigInt(i), items: [1n, 2n, 3n] },

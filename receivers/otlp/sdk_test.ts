@@ -10,7 +10,8 @@ import { OTLPLogExporter as JsonExporter } from "npm:@opentelemetry/exporter-log
 import { OTLPLogExporter as ProtoExporter } from "npm:@opentelemetry/exporter-logs-otlp-proto@0.301.0";
 import { resourceFromAttributes } from "npm:@opentelemetry/resources@3.1.0";
 import { RetryableError } from "../../core/consumer.ts";
-import { type AnyValue, getAttribute, type KeyValue, type Logs } from "../../core/pdata/logs.ts";
+import { type AnyValue, getAttribute, type Logs } from "../../core/pdata/logs.ts";
+import { plainAttributes, plainValue, severityOf } from "./_sdk_fixtures.ts";
 import { startReceiver } from "./_test_helpers.ts";
 
 const N = 50;
@@ -20,8 +21,7 @@ function emitAll(provider: LoggerProvider): void {
   for (let i = 0; i < N; i++) {
     logger.emit({
       timestamp: 1_700_000_000_000 + i,
-      severityNumber: 9 + (i % 4),
-      severityText: ["INFO", "INFO2", "INFO3", "INFO4"][i % 4],
+      ...severityOf(i),
       body: i % 2 === 0 ? `line ${i} héllo 日本` : { nested: { i, list: [1, "two", true] } },
       attributes: {
         "k8s.pod.name": `pod-${i}`,
@@ -34,26 +34,8 @@ function emitAll(provider: LoggerProvider): void {
   }
 }
 
-/** A plain JS value from an AnyValue, for comparison with what the SDK was given. */
-function plain(v: AnyValue | undefined): unknown {
-  if (v === undefined) return undefined;
-  switch (v.kind) {
-    case "array":
-      return v.value.map(plain);
-    case "kvlist":
-      return Object.fromEntries(v.value.map((kv) => [kv.key, plain(kv.value)]));
-    case "int":
-      return Number(v.value);
-    case "empty":
-      return null;
-    default:
-      return v.value;
-  }
-}
-
-function attrs(list: readonly KeyValue[]): Record<string, unknown> {
-  return Object.fromEntries(list.map((kv) => [kv.key, plain(kv.value)]));
-}
+/** A plain JS value from an AnyValue, ints as numbers (the SDK was given numbers). */
+const plain = (v: AnyValue | undefined): unknown => plainValue(v, true);
 
 function checkArrived(batches: Logs[]): void {
   const records = batches.flatMap((l) =>
@@ -72,13 +54,14 @@ function checkArrived(batches: Logs[]): void {
     const r = byPod.get(`pod-${i}`);
     assert.ok(r, `record ${i} arrived`);
     assert.equal(r.timeUnixNano, BigInt(1_700_000_000_000 + i) * 1_000_000n);
-    assert.equal(r.severityNumber, 9 + (i % 4));
-    assert.equal(r.severityText, ["INFO", "INFO2", "INFO3", "INFO4"][i % 4]);
+    const { severityNumber, severityText } = severityOf(i);
+    assert.equal(r.severityNumber, severityNumber);
+    assert.equal(r.severityText, severityText);
     assert.deepEqual(
       plain(r.body),
       i % 2 === 0 ? `line ${i} héllo 日本` : { nested: { i, list: [1, "two", true] } },
     );
-    assert.deepEqual(attrs(r.attributes), {
+    assert.deepEqual(plainAttributes(r.attributes, true), {
       "k8s.pod.name": `pod-${i}`,
       "int": i,
       "double": i + 0.5,
