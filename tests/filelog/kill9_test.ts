@@ -18,20 +18,9 @@ import {
   startCollector,
   writeKillConfig,
 } from "./kill_collector.ts";
+import { rng } from "../fakes/cri_writer.ts";
 
 const KILLS = 6;
-
-/** Small deterministic PRNG (mulberry32) so a failure can be replayed with its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Appends numbered CRI lines to the current 0.log until stopped. */
 class Writer {
