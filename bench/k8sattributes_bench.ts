@@ -387,19 +387,30 @@ async function child(args: string[]): Promise<Record<string, number>> {
   return JSON.parse(lines.at(-1)!);
 }
 
+/** The fake API server with `count` pods in its own process: its URL, and a stop. */
+async function startApi(count: number): Promise<{ url: string; stop: () => Promise<void> }> {
+  const server = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", self, "serve", String(count)],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = server.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const url = (await reader.read()).value!.trim();
+  const stop = async () => {
+    server.kill();
+    await server.status;
+    await reader.cancel().catch(() => {});
+  };
+  return { url, stop };
+}
+
 async function main(): Promise<void> {
   const numbers = rest.filter((a) => /^\d+$/.test(a)).map(Number);
   const sizes = numbers.length > 0 ? numbers : [10_000, 100_000];
   const rows: string[] = [];
   let cpuResult: Record<string, number> | undefined;
   for (const n of sizes) {
-    const server = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-all", self, "serve", String(n)],
-      stdout: "piped",
-      stderr: "inherit",
-    }).spawn();
-    const reader = server.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    const url = (await reader.read()).value!.trim();
+    const { url, stop } = await startApi(n);
     try {
       const withCpu = n === Math.max(...sizes);
       const c = await child(["cache", url, String(n), ...(withCpu ? ["--cpu"] : [])]);
@@ -418,22 +429,14 @@ async function main(): Promise<void> {
           } s, loop lag p99 ${c.drainLagP99Ms!.toFixed(1)} ms`,
       );
     } finally {
-      server.kill();
-      await server.status;
-      await reader.cancel().catch(() => {});
+      await stop();
     }
   }
   console.log("k8sattributes cache (default config; one whole-list response, streamed):");
   for (const r of rows) console.log(`  ${r}`);
   if (rest.includes("--e2e") || rest.length === 0) {
     const n = Math.max(...sizes);
-    const server = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-all", self, "serve", String(n)],
-      stdout: "piped",
-      stderr: "inherit",
-    }).spawn();
-    const reader = server.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    const url = (await reader.read()).value!.trim();
+    const { url, stop } = await startApi(n);
     try {
       console.log(
         `k8sattributes end to end: collector process otlp → [k8sattributes →] batch → otlp_http → sink, ${n}-pod cache, 200,000 records:`,
@@ -460,9 +463,7 @@ async function main(): Promise<void> {
         );
       }
     } finally {
-      server.kill();
-      await server.status;
-      await reader.cancel().catch(() => {});
+      await stop();
     }
   }
   if (cpuResult) {
