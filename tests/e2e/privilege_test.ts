@@ -16,7 +16,7 @@
 
 import assert from "node:assert/strict";
 import { Topology } from "../../demo/topology.ts";
-import { type AgentHost, GID, makeHost, UID } from "../privilege/_agent.ts";
+import { agentCommand, type AgentHost, GID, makeHost, UID } from "../privilege/_agent.ts";
 import { binaryPermissionFlags, repoPath } from "../fakes/run.ts";
 import { drainAll, sleep } from "./_helpers.ts";
 
@@ -87,33 +87,7 @@ Deno.test({
         run("umount", state(t));
         await Deno.remove(host.root, { recursive: true });
       },
-      agentCommand: (_t, args, env) =>
-        Promise.resolve({
-          cmd: "setpriv",
-          args: [
-            "--reuid",
-            `${UID}`,
-            "--regid",
-            `${GID}`,
-            "--clear-groups",
-            "--inh-caps=-all",
-            host.deno,
-            "run",
-            "--no-lock",
-            "--cached-only",
-            ...flags,
-            host.entry,
-            ...args,
-          ],
-          env: {
-            ...env,
-            PATH: "/usr/local/bin:/usr/bin:/bin",
-            HOME: host.home,
-            DENO_DIR: host.denoDir,
-            DENO_NO_UPDATE_CHECK: "1",
-            NO_COLOR: "1",
-          },
-        }),
+      agentCommand: (_t, args, env) => Promise.resolve(agentCommand(host, flags, args, env)),
     });
     const faults: { what: string; start: number; end: number }[] = [];
     try {

@@ -198,23 +198,19 @@ export function canUnshareMounts(): boolean {
 }
 
 /**
- * Starts `mod.ts args` as the agent's user with `flags`, with the host's tree mounted over
- * /var/log and /var/lib in a private mount namespace; the caller waits or kills it.
+ * The command that runs `mod.ts args` as the agent's user (uid 1000, gid 0, no supplementary
+ * groups, no capabilities) with `flags`, from the host's deno, sources and npm cache; `env` is
+ * the environment it adds to.
  */
-export function spawnAgent(host: AgentHost, flags: string[], args: string[]): ChildProcess {
-  return new ChildProcess(
-    "unshare",
-    [
-      "--mount",
-      "--propagation",
-      "private",
-      "sh",
-      "-c",
-      // $0 and $1 are the trees; the rest is the command.
-      'mount --bind "$0" /var/log && mount --bind "$1" /var/lib && shift && exec "$@"',
-      host.varLog,
-      host.varLib,
-      "setpriv",
+export function agentCommand(
+  host: AgentHost,
+  flags: string[],
+  args: string[],
+  env: Record<string, string>,
+): { cmd: string; args: string[]; env: Record<string, string> } {
+  return {
+    cmd: "setpriv",
+    args: [
       "--reuid",
       `${UID}`,
       "--regid",
@@ -229,14 +225,39 @@ export function spawnAgent(host: AgentHost, flags: string[], args: string[]): Ch
       host.entry,
       ...args,
     ],
-    {
-      ...AGENT_ENV,
+    env: {
+      ...env,
       PATH: "/usr/local/bin:/usr/bin:/bin",
       HOME: host.home,
       DENO_DIR: host.denoDir,
       DENO_NO_UPDATE_CHECK: "1",
       NO_COLOR: "1",
     },
+  };
+}
+
+/**
+ * Starts `mod.ts args` as the agent's user with `flags`, with the host's tree mounted over
+ * /var/log and /var/lib in a private mount namespace; the caller waits or kills it.
+ */
+export function spawnAgent(host: AgentHost, flags: string[], args: string[]): ChildProcess {
+  const agent = agentCommand(host, flags, args, AGENT_ENV);
+  return new ChildProcess(
+    "unshare",
+    [
+      "--mount",
+      "--propagation",
+      "private",
+      "sh",
+      "-c",
+      // $0 and $1 are the trees; the rest is the command.
+      'mount --bind "$0" /var/log && mount --bind "$1" /var/lib && shift && exec "$@"',
+      host.varLog,
+      host.varLib,
+      agent.cmd,
+      ...agent.args,
+    ],
+    agent.env,
     true,
   );
 }
