@@ -5,10 +5,10 @@
  */
 
 import assert from "node:assert/strict";
-import { BatchLogRecordProcessor, LoggerProvider } from "npm:@opentelemetry/sdk-logs@3.1.0";
-import { OTLPLogExporter as JsonExporter } from "npm:@opentelemetry/exporter-logs-otlp-http@0.301.0";
-import { OTLPLogExporter as ProtoExporter } from "npm:@opentelemetry/exporter-logs-otlp-proto@0.301.0";
-import { resourceFromAttributes } from "npm:@opentelemetry/resources@3.1.0";
+import { BatchLogRecordProcessor, LoggerProvider } from "@opentelemetry/sdk-logs";
+import { OTLPLogExporter as JsonExporter } from "@opentelemetry/exporter-logs-otlp-http";
+import { OTLPLogExporter as ProtoExporter } from "@opentelemetry/exporter-logs-otlp-proto";
+import { resourceFromAttributes } from "@opentelemetry/resources";
 import { RetryableError } from "../../core/consumer.ts";
 import { type AnyValue, getAttribute, type Logs } from "../../core/pdata/logs.ts";
 import { plainAttributes, plainValue, severityOf } from "./_sdk_fixtures.ts";
