@@ -74,6 +74,18 @@ export const SUPPORTED_ENCODINGS: readonly string[] = ["", "gzip", "zstd", "zlib
 
 const UPSTREAM_ONLY_ENCODINGS = ["snappy", "lz4", "x-snappy-framed"];
 
+/** Splits `host:port` (or `[v6]:port`); throws a `SyntaxError` naming the address. */
+export function parseHostPort(address: string): { hostname: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(address.trim());
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) {
+    throw new SyntaxError(
+      `Invalid address "${address}": expected host:port, e.g. "localhost:8888"`,
+    );
+  }
+  return { hostname: m[1] ?? (m[2] || "0.0.0.0"), port };
+}
+
 /** Upstream's `NewDefaultServerConfig` with `endpoint` set. */
 export function defaultServerConfig(endpoint: string): ServerConfig {
   return {

@@ -21,9 +21,8 @@ import { getServerAuthenticator, type RequestHeaders, type ServerAuthenticator }
 import type { Host } from "../component.ts";
 import type { ClientInfo } from "../consumer.ts";
 import type { Logger } from "../telemetry/logger.ts";
-import { parseHostPort } from "../service/metrics_server.ts";
 import { BodyError, normalizeEncoding, readBody } from "./body.ts";
-import type { ServerConfig, ServerTlsConfig } from "./config.ts";
+import { parseHostPort, type ServerConfig, type ServerTlsConfig } from "./config.ts";
 import { Cors } from "./cors.ts";
 import { loadTlsMaterial, reloads, type TlsMaterial, watchTlsMaterial } from "./tls.ts";
 

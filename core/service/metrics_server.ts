@@ -1,31 +1,18 @@
 /**
  * Serves the collector's own metrics in Prometheus text format on `/metrics`, with the
- * process metrics upstream exposes (`otelcol_process_uptime`, memory, CPU).
+ * process metrics upstream exposes (`otelcol_process_uptime`, memory), through the same HTTP
+ * server helper as the receivers and health_check (`core/confighttp`).
  *
  * @module
  */
 
+import { defaultServerConfig } from "../confighttp/config.ts";
+import { type HttpServer, startHttpServer } from "../confighttp/server.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import type { MetricsRegistry } from "../telemetry/metrics.ts";
 
 /** A running metrics endpoint. */
-export interface MetricsServer {
-  /** `host:port` actually bound (the port is known even when 0 was asked for). */
-  readonly address: string;
-  close(): Promise<void>;
-}
-
-/** Splits `host:port` (or `[v6]:port`); throws a `SyntaxError` naming the address. */
-export function parseHostPort(address: string): { hostname: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(address.trim());
-  const port = m ? Number(m[3]) : NaN;
-  if (!m || port > 65535) {
-    throw new SyntaxError(
-      `Invalid address "${address}": expected host:port, e.g. "localhost:8888"`,
-    );
-  }
-  return { hostname: m[1] ?? (m[2] || "0.0.0.0"), port };
-}
+export type MetricsServer = Pick<HttpServer, "address" | "close">;
 
 function updateProcessMetrics(metrics: MetricsRegistry, started: number): void {
   const mem = Deno.memoryUsage();
@@ -38,46 +25,30 @@ function updateProcessMetrics(metrics: MetricsRegistry, started: number): void {
 }
 
 /** Starts the endpoint; rejects with a message naming the address when it cannot listen. */
-export function serveMetrics(
+export async function serveMetrics(
   address: string,
   metrics: MetricsRegistry,
   logger: Logger,
 ): Promise<MetricsServer> {
-  const { hostname, port } = parseHostPort(address);
   const started = performance.now();
-  const ready = Promise.withResolvers<MetricsServer>();
-  let server: Deno.HttpServer;
+  let server: HttpServer;
   try {
-    server = Deno.serve({
-      hostname,
-      port,
-      onListen: (addr) => {
-        const bound = `${
-          addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname
-        }:${addr.port}`;
-        logger.info(`Serving own metrics on http://${bound}/metrics`);
-        ready.resolve({ address: bound, close: () => server.shutdown() });
-      },
-      onError: (err) => {
-        logger.error("Metrics endpoint failed", { error: err });
-        return new Response("internal error", { status: 500 });
-      },
-    }, (req) => {
-      const path = new URL(req.url).pathname;
+    server = await startHttpServer(defaultServerConfig(address), ({ path }) => {
       if (path !== "/metrics") return new Response("not found\n", { status: 404 });
       updateProcessMetrics(metrics, started);
       return new Response(metrics.renderPrometheus(), {
         headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
       });
-    });
+    }, { name: "service::telemetry::metrics", logger });
   } catch (err) {
-    const why = err instanceof Error ? err.message : String(err);
-    return Promise.reject(
-      new Error(
-        `Cannot serve own metrics on "${address}": ${why}; set service::telemetry::metrics::address (or level: none)`,
-        { cause: err },
-      ),
+    const why = err instanceof Error
+      ? (err.cause instanceof Error ? err.cause : err).message
+      : String(err);
+    throw new Error(
+      `Cannot serve own metrics on "${address}": ${why}; set service::telemetry::metrics::address (or level: none)`,
+      { cause: err },
     );
   }
-  return ready.promise;
+  logger.info(`Serving own metrics on ${server.url}/metrics`);
+  return server;
 }

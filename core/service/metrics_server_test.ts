@@ -5,7 +5,7 @@ import { Registry } from "../registry.ts";
 import { captureFactory, testgenFactory } from "../../tests/fakes/components.ts";
 import { Collector } from "./collector.ts";
 import { parseCollectorConfig } from "./config.ts";
-import { parseHostPort } from "./metrics_server.ts";
+import { parseHostPort } from "../confighttp/config.ts";
 
 /** A collector of testgen → capture, with `service::telemetry::metrics` set to `metrics`. */
 function collector(metrics: Record<string, unknown>, testgen: Record<string, unknown> = {}) {
