@@ -20,6 +20,7 @@ import type {
 } from "../../core/pdata/logs.ts";
 import { compileGoRegex } from "../stanza/go_regex.ts";
 import { anyValuesEqual, goJson } from "../ottl/values.ts";
+import { toBase64 } from "../../core/pdata/json_writer.ts";
 
 /** `strict` compares exactly; `regexp` treats the configured strings as Go patterns. */
 export type MatchType = "strict" | "regexp";
@@ -67,7 +68,7 @@ export function valueAsString(v: AnyValue | undefined): string {
     case "double":
       return String(v.value);
     case "bytes":
-      return btoa(String.fromCharCode(...v.value));
+      return toBase64(v.value);
     case "empty":
       return "";
     default:

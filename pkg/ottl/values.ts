@@ -7,6 +7,7 @@
  */
 
 import type { AnyValue, KeyValue } from "../../core/pdata/logs.ts";
+import { toBase64 } from "../../core/pdata/json_writer.ts";
 import type { CompareOp } from "./parser.ts";
 
 /** A value during evaluation. */
@@ -174,7 +175,7 @@ export function goJson(v: AnyValue): string {
       if (!Number.isFinite(v.value)) throw new OttlEvalError(`json: unsupported value: ${v.value}`);
       return String(v.value);
     case "bytes":
-      return `"${btoa(String.fromCharCode(...v.value))}"`;
+      return `"${toBase64(v.value)}"`;
     case "array":
       return `[${v.value.map(goJson).join(",")}]`;
     case "kvlist": {
