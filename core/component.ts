@@ -89,6 +89,27 @@ export interface Exporter extends Component, LogsConsumer {}
 /** An extension offers a capability to other components (storage, auth, health). */
 export type Extension = Component;
 
+/**
+ * A connector is the exporter at the end of some pipelines and the receiver at the start of
+ * others (upstream's `connector`): it consumes what those pipelines export and hands it on.
+ */
+export interface Connector extends Component, LogsConsumer {}
+
+/**
+ * Where a connector hands data on: for each pipeline that lists the connector under
+ * `receivers`, that pipeline's first consumer, by pipeline id (`logs/<name>`). Each consumer's
+ * `mutatesData` says whether its pipeline changes data: a connector that hands the same
+ * objects to several pipelines must give a mutating one its own copy (core's `fanout` does).
+ */
+export type PipelineConsumers = ReadonlyMap<string, LogsConsumer>;
+
+/** A pipeline id a connector's config names, with the config key that names it. */
+export interface PipelineReference {
+  /** The key under the connector's config, e.g. `table::0::pipelines`. */
+  readonly key: string;
+  readonly pipeline: string;
+}
+
 /** What the collector tells a component about itself when it is created. */
 export interface CreateSettings {
   /** The id from the config (with the type as written there). */
@@ -162,6 +183,16 @@ export interface ExtensionFactory<C = unknown> extends FactoryBase<"extension", 
   create(settings: CreateSettings, config: C): Extension;
 }
 
+/** Creates connectors of one type. */
+export interface ConnectorFactory<C = unknown> extends FactoryBase<"connector", C> {
+  create(settings: CreateSettings, config: C, next: PipelineConsumers): Connector;
+  /**
+   * The pipelines `config` routes to by name. The config check makes sure each one exists
+   * and lists this connector under `receivers`, so `create` can rely on it.
+   */
+  pipelineReferences?(config: C): readonly PipelineReference[];
+}
+
 /** Any factory. */
 export type Factory =
   // deno-lint-ignore no-explicit-any
@@ -171,4 +202,6 @@ export type Factory =
   // deno-lint-ignore no-explicit-any
   | ExporterFactory<any>
   // deno-lint-ignore no-explicit-any
-  | ExtensionFactory<any>;
+  | ExtensionFactory<any>
+  // deno-lint-ignore no-explicit-any
+  | ConnectorFactory<any>;

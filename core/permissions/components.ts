@@ -173,6 +173,7 @@ const RULES: Record<string, Record<string, Rule>> = {
     healthcheck: healthCheck,
     headers_setter: NONE,
   },
+  connectors: { routing: NONE, forward: NONE },
 };
 
 /** The collector's own telemetry: the metrics endpoint and the own-logs OTLP exporters. */

@@ -144,10 +144,9 @@ Deno.test("permissionNeeds: kubeConfig reads kube_config_path when set, else $KU
 
 Deno.test("permissionNeeds: every built-in component type has rules", async () => {
   const { BUILTIN_FACTORIES } = await import("../../components.ts");
-  const sections = { receiver: "receivers", processor: "processors", exporter: "exporters" };
   const yaml: Record<string, Record<string, unknown>> = {};
   for (const f of BUILTIN_FACTORIES) {
-    const section = f.kind === "extension" ? "extensions" : sections[f.kind];
+    const section = `${f.kind}s`;
     for (const t of [f.type, ...(f.aliases ?? [])]) (yaml[section] ??= {})[t] = {};
   }
   const { problems } = await needsOf(JSON.stringify(yaml), {
