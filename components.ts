@@ -6,6 +6,7 @@
  */
 
 import type { Factory } from "./core/component.ts";
+import { forwardFactory } from "./connectors/forward/mod.ts";
 import { debugFactory } from "./exporters/debug/mod.ts";
 import { bearerTokenAuthFactory } from "./extensions/bearertokenauth/mod.ts";
 import { fileStorageFactory } from "./extensions/file_storage/mod.ts";
@@ -37,6 +38,7 @@ export const BUILTIN_FACTORIES: readonly Factory[] = [
   healthCheckFactory,
   filelogFactory,
   otlpFactory,
+  forwardFactory,
 ];
 
 /**

@@ -113,7 +113,7 @@ export function describeComponents(factories: readonly Factory[]): string {
     `  description: ${BUILD_INFO.description}`,
     `  version: ${BUILD_INFO.version}`,
   ];
-  for (const kind of ["receiver", "processor", "exporter", "extension"] as const) {
+  for (const kind of ["receiver", "processor", "exporter", "extension", "connector"] as const) {
     const list = factories.filter((f) => f.kind === kind);
     lines.push(`${kind}s:${list.length === 0 ? " []" : ""}`);
     for (const f of list) {
@@ -124,6 +124,8 @@ export function describeComponents(factories: readonly Factory[]): string {
       lines.push(
         kind === "extension"
           ? `      extension: ${titleCase(f.stability)}`
+          : kind === "connector"
+          ? `      logs-to-logs: ${titleCase(f.stability)}`
           : `      logs: ${titleCase(f.stability)}`,
       );
     }

@@ -15,6 +15,7 @@ import {
   readTelemetryResource,
 } from "../telemetry/own_logs_config.ts";
 import { KNOWN_UNSUPPORTED, type Registry } from "../registry.ts";
+import { checkConnectors } from "./connectors_config.ts";
 
 /** One configured component instance. */
 export interface ComponentConfig {
@@ -29,8 +30,10 @@ export interface ComponentConfig {
 export interface PipelineConfig {
   /** `logs` or `logs/<name>`. */
   readonly id: string;
+  /** Receiver and connector ids. */
   readonly receivers: readonly string[];
   readonly processors: readonly string[];
+  /** Exporter and connector ids. */
   readonly exporters: readonly string[];
 }
 
@@ -59,6 +62,7 @@ export interface CollectorConfig {
   readonly processors: ReadonlyMap<string, ComponentConfig>;
   readonly exporters: ReadonlyMap<string, ComponentConfig>;
   readonly extensions: ReadonlyMap<string, ComponentConfig>;
+  readonly connectors: ReadonlyMap<string, ComponentConfig>;
   readonly pipelines: readonly PipelineConfig[];
   /** Extensions to start, in the order of `service::extensions`. */
   readonly serviceExtensions: readonly string[];
@@ -70,6 +74,7 @@ const SECTIONS: Record<string, Kind> = {
   processors: "processor",
   exporters: "exporter",
   extensions: "extension",
+  connectors: "connector",
 };
 
 /** Default address of the own-metrics endpoint, as upstream. */
@@ -132,7 +137,7 @@ function readComponents(
 
 function readPipelines(
   service: ConfigReader,
-  declared: Record<"receiver" | "processor" | "exporter", ReadonlySet<string>>,
+  declared: Record<Kind, ReadonlySet<string>>,
 ): PipelineConfig[] {
   const r = service.section("pipelines");
   const out: PipelineConfig[] = [];
@@ -158,9 +163,16 @@ function readPipelines(
       const key = `${kind}s`;
       const ids = p.stringList(key);
       const seen = new Set<string>();
+      // A connector is the exporter of one pipeline and the receiver of another.
+      const connectable = kind !== "processor";
       for (const ref of ids) {
-        if (!declared[kind].has(ref)) {
-          p.error(key, `References ${kind} "${ref}" which is not configured under "${key}"`);
+        if (!declared[kind].has(ref) && !(connectable && declared.connector.has(ref))) {
+          p.error(
+            key,
+            `References ${kind} "${ref}" which is not configured under "${key}"${
+              connectable ? ' or "connectors"' : ""
+            }`,
+          );
         }
         if (seen.has(ref)) p.error(key, `References ${kind} "${ref}" more than once`);
         seen.add(ref);
@@ -231,14 +243,6 @@ export function parseCollectorConfig(
     declared[kind] = new Set();
     components[kind] = readComponents(r, section, kind, registry, declared[kind]);
   }
-  const connectors = r.section("connectors");
-  for (const id of connectors.keys()) {
-    connectors.known(id);
-    connectors.error(
-      id,
-      "Connectors are not supported yet: remove it and use one pipeline per route",
-    );
-  }
   const service = r.section("service");
   const serviceExtensions = service.stringList("extensions");
   const seenExtensions = new Set<string>();
@@ -257,6 +261,7 @@ export function parseCollectorConfig(
   const pipelines = readPipelines(service, declared);
   const telemetry = readTelemetry(service);
   r.done();
+  checkConnectors(components.connector, pipelines, declared, issues);
 
   const used = new Set<string>();
   for (const p of pipelines) {
@@ -266,6 +271,7 @@ export function parseCollectorConfig(
   }
   for (const x of serviceExtensions) used.add(`extension:${x}`);
   for (const [section, kind] of Object.entries(SECTIONS)) {
+    if (kind === "connector") continue; // checkConnectors tells apart each way of not using one
     for (const [id, c] of components[kind]) {
       if (!used.has(`${kind}:${id}`)) {
         issues.warn(
@@ -285,6 +291,7 @@ export function parseCollectorConfig(
     processors: components.processor,
     exporters: components.exporter,
     extensions: components.extension,
+    connectors: components.connector,
     pipelines,
     serviceExtensions,
     telemetry,

@@ -32,7 +32,7 @@ Deno.test("a minimal valid config has no issues and telemetry defaults as upstre
   assert.equal(c.pipelines[0]!.id, "logs");
 });
 
-Deno.test("connectors, traces pipelines, empty pipelines and duplicate extensions are errors", () => {
+Deno.test("unknown connector types, traces pipelines, empty pipelines and duplicate extensions are errors", () => {
   const msgs = issuesOf({
     ...BASE,
     extensions: { flaky: {} },
@@ -47,7 +47,8 @@ Deno.test("connectors, traces pipelines, empty pipelines and duplicate extension
     },
   });
   assert.ok(
-    msgs.some((m) => /^error connectors::forward: Connectors are not supported yet/.test(m)),
+    msgs.some((m) => /^error connectors::forward: Unknown connector type "forward"/.test(m)),
+    msgs.join("\n"),
   );
   assert.ok(
     msgs.some((m) =>

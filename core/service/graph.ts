@@ -1,8 +1,11 @@
 /**
- * Builds the running graph from a validated config: one instance per receiver and exporter
- * id (shared by the pipelines that name it), processors per pipeline, fan-outs between them.
- * Starts downstream first (extensions → exporters → processors → receivers) and stops in
- * reverse, so every record a receiver handed on is drained before its consumers stop.
+ * Builds the running graph from a validated config: one instance per receiver, exporter and
+ * connector id (shared by the pipelines that name it), processors per pipeline, fan-outs
+ * between them. Pipelines joined by connectors form a DAG (the config check refuses cycles);
+ * it is built from its downstream end. Starts downstream first (extensions → exporters →
+ * each pipeline's processors and the connectors feeding it, from the last pipeline to the
+ * first → receivers) and stops in reverse, so every record a receiver or connector handed
+ * on is drained before its consumers stop.
  *
  * @module
  */
@@ -11,6 +14,7 @@ import type {
   BuildInfo,
   Component,
   ComponentId,
+  ConnectorFactory,
   CreateSettings,
   ExporterFactory,
   ExtensionFactory,
@@ -37,6 +41,7 @@ import type { MetricsRegistry } from "../telemetry/metrics.ts";
 import type { CollectorConfig, ComponentConfig } from "./config.ts";
 import { fanout } from "./fanout.ts";
 import { observeProcessorItems } from "./observe.ts";
+import { orderPipelines } from "./pipeline_order.ts";
 
 /** A created component with what identifies it in messages. */
 export interface GraphNode {
@@ -100,22 +105,41 @@ export class Graph {
       if (isPipelineWatcher(component)) this.#pipelineWatchers.push(component);
     }
 
+    const isConnector = (id: string) => config.connectors.has(id);
+    const pipelinesListing = (key: "receivers" | "exporters", id: string) =>
+      config.pipelines.filter((p) => p[key].includes(id)).map((p) => p.id);
     const exporters = new Map<string, GraphNode & { component: LogsConsumer & Component }>();
     for (const p of config.pipelines) {
       for (const idText of p.exporters) {
-        if (exporters.has(idText)) continue;
+        if (exporters.has(idText) || isConnector(idText)) continue;
         const c = config.exporters.get(idText)!;
         const component = (c.factory as ExporterFactory).create(this.#settings(c), c.config);
-        const pipelines = config.pipelines.filter((q) => q.exporters.includes(idText));
-        exporters.set(idText, node("exporter", c.id, component, pipelines.map((q) => q.id)));
+        exporters.set(
+          idText,
+          node("exporter", c.id, component, pipelinesListing("exporters", idText)),
+        );
       }
     }
 
-    // Processors are built from the end of each pipeline, so each gets its `next`.
-    const processors: GraphNode[] = [];
+    // Downstream first, so each pipeline's consumers (exporters, connectors and the
+    // pipelines those feed) exist before it. Start order follows build order.
+    const pipelineNodes: GraphNode[] = [];
     const heads = new Map<string, LogsConsumer>();
-    for (const p of config.pipelines) {
-      const tail = p.exporters.map((id) => exporters.get(id)!.component);
+    const connectors = new Map<string, LogsConsumer & Component>();
+    const byId = new Map(config.pipelines.map((p) => [p.id, p]));
+    const { order } = orderPipelines(config.pipelines, isConnector);
+    if (order === undefined) {
+      throw new TypeError("The pipelines form a cycle; the config check missed it");
+    }
+    for (const p of order.map((id) => byId.get(id)!)) {
+      const tail = p.exporters.map((id) => {
+        const exporter = exporters.get(id)?.component ?? connectors.get(id);
+        if (exporter) return exporter;
+        const built = this.#connector(config.connectors.get(id)!, heads, pipelinesListing);
+        connectors.set(id, built.component);
+        pipelineNodes.push(built);
+        return built.component;
+      });
       let next: LogsConsumer = fanout(tail);
       let mutates = tail.some((e) => e.mutatesData);
       const built: GraphNode[] = [];
@@ -132,26 +156,41 @@ export class Graph {
         next = observeProcessorItems(component, options.metrics, labels, "incoming");
         built.unshift({ ...node("processor", c.id, component, [p.id]), pipeline: p.id });
       }
-      processors.push(...built.reverse());
+      pipelineNodes.push(...built.reverse());
       heads.set(p.id, withCapabilities(next, mutates));
     }
 
     const receivers: GraphNode[] = [];
-    const receiverIds = [...new Set(config.pipelines.flatMap((p) => p.receivers))];
+    const receiverIds = [...new Set(config.pipelines.flatMap((p) => p.receivers))]
+      .filter((id) => !isConnector(id));
     for (const idText of receiverIds) {
       const c = config.receivers.get(idText)!;
-      const pipelines = config.pipelines.filter((p) => p.receivers.includes(idText));
-      const targets = pipelines.map((p) => heads.get(p.id)!);
+      const pipelines = pipelinesListing("receivers", idText);
+      const targets = pipelines.map((id) => heads.get(id)!);
       // Receivers count what they hand on themselves, through core/receiverhelper.
       const component = (c.factory as ReceiverFactory).create(
         this.#settings(c),
         c.config,
         fanout(targets),
       );
-      receivers.push(node("receiver", c.id, component, pipelines.map((p) => p.id)));
+      receivers.push(node("receiver", c.id, component, pipelines));
     }
 
-    this.nodes.push(...extensions, ...exporters.values(), ...processors, ...receivers);
+    this.nodes.push(...extensions, ...exporters.values(), ...pipelineNodes, ...receivers);
+  }
+
+  /** Creates connector `c`, handing it the heads of the pipelines it feeds (built already). */
+  #connector(
+    c: ComponentConfig,
+    heads: ReadonlyMap<string, LogsConsumer>,
+    pipelinesListing: (key: "receivers" | "exporters", id: string) => string[],
+  ): GraphNode & { component: LogsConsumer & Component } {
+    const idText = c.id.toString();
+    const fed = pipelinesListing("receivers", idText);
+    const next = new Map(fed.map((id) => [id, heads.get(id)!]));
+    const component = (c.factory as ConnectorFactory).create(this.#settings(c), c.config, next);
+    const pipelines = [...new Set([...pipelinesListing("exporters", idText), ...fed])];
+    return node("connector", c.id, component, pipelines);
   }
 
   #settings(c: ComponentConfig, pipeline?: string): CreateSettings {
