@@ -346,18 +346,24 @@ class HelperExporter implements Exporter {
 
   /** A queue consumer without batching: one request at a time. */
   async #worker(): Promise<void> {
-    const queue = this.#queue!;
-    for (;;) {
-      const entry = await queue.read();
-      if (entry === undefined) return;
-      let error: unknown;
-      try {
-        await this.#deliver(entry.value.logs, entry.value.metadata, entry.value.encoded);
-      } catch (err) {
-        error = err;
-      }
-      await this.#finish(entry, error);
+    // Each request is handled in its own call: a request held in this loop's frame would stay
+    // reachable (V8 keeps dead locals of a suspended function) while it waits for the next one,
+    // so every idle consumer would pin its last request's records and body.
+    while (await this.#sendNext()) { /* next request */ }
+  }
+
+  /** Reads one request from the queue and delivers it; false once the queue is closed. */
+  async #sendNext(): Promise<boolean> {
+    const entry = await this.#queue!.read();
+    if (entry === undefined) return false;
+    let error: unknown;
+    try {
+      await this.#deliver(entry.value.logs, entry.value.metadata, entry.value.encoded);
+    } catch (err) {
+      error = err;
     }
+    await this.#finish(entry, error);
+    return true;
   }
 
   /** Releases a queue entry after its outcome, unless shutdown cut it short (then it stays). */
