@@ -5,46 +5,22 @@
  * export, a full queue) go to the local log only. It never blocks: records are queued and
  * sent in the background; when the queue is full they are dropped.
  *
+ * The SDK is imported only when processors are configured (own_logs_sdk.ts): most
+ * deployments never ship their own logs, and loading it costs ~20 MiB. Lines logged while it
+ * loads wait in a short buffer.
+ *
  * @module
  */
 
-import { diag, type DiagLogger, DiagLogLevel, SeverityNumber } from "@opentelemetry/api";
-import { OTLPLogExporter as ProtoExporter } from "@opentelemetry/exporter-logs-otlp-proto";
-import { OTLPLogExporter as JsonExporter } from "@opentelemetry/exporter-logs-otlp-http";
-import { resourceFromAttributes } from "@opentelemetry/resources";
-import {
-  BatchLogRecordProcessor,
-  LoggerProvider,
-  type LogRecordExporter,
-  type LogRecordProcessor,
-  SimpleLogRecordProcessor,
-} from "@opentelemetry/sdk-logs";
 import type { LogFields, Logger, LogLevel } from "./logger.ts";
 import type { OwnLogsProcessor } from "./own_logs_config.ts";
-
-const SEVERITY: Record<LogLevel, SeverityNumber> = {
-  debug: SeverityNumber.DEBUG,
-  info: SeverityNumber.INFO,
-  warn: SeverityNumber.WARN,
-  error: SeverityNumber.ERROR,
-};
-
-type Attribute = string | number | boolean;
+import type { SdkProcessor, SdkShipper } from "./own_logs_sdk.ts";
 
 /** How long shutdown waits for queued own logs to be sent. */
 const SHUTDOWN_BUDGET_MS = 2000;
 
-function attributes(fields: LogFields): Record<string, Attribute> {
-  const out: Record<string, Attribute> = {};
-  for (const [k, v] of Object.entries(fields)) {
-    if (v === undefined || v === null) continue;
-    if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") out[k] = v;
-    else if (typeof v === "bigint") out[k] = v.toString();
-    else if (v instanceof Error) out[k] = v.message;
-    else out[k] = JSON.stringify(v) ?? String(v);
-  }
-  return out;
-}
+/** Lines kept while the SDK loads; more are dropped, like a full SDK queue drops them. */
+const STARTUP_BUFFER = 2048;
 
 /**
  * The resource of the own logs: upstream's defaults (`service.name`, `service.version`,
@@ -69,45 +45,11 @@ export interface OwnLogsShipper {
   shutdown(): Promise<void>;
 }
 
-/** The SDK's own problems (failed exports) go to the local log, never back into OTLP. */
-function localDiag(local: Logger): DiagLogger {
-  const say = (level: "debug" | "info" | "warn" | "error") => (msg: string, ...args: unknown[]) => {
-    const detail = args[0] as { message?: unknown } | undefined;
-    const text = typeof detail?.message === "string" ? detail.message : JSON.stringify(detail);
-    local[level](`Own logs exporter: ${typeof msg === "string" ? msg : JSON.stringify(msg)}`, {
-      ...(args.length > 0 ? { error: text } : {}),
-    });
-  };
-
-  return {
-    error: say("error"),
-    warn: say("warn"),
-    info: say("debug"),
-    debug: say("debug"),
-    verbose: say("debug"),
-  };
-}
-
-function exporterFor(p: OwnLogsProcessor, ca: string | undefined): LogRecordExporter {
-  const options = {
-    url: p.endpoint,
-    headers: { ...p.headers },
-    timeoutMillis: p.timeoutMs,
-    compression: p.compression as never,
-    ...(ca !== undefined ? { httpAgentOptions: { ca } } : {}),
-  };
-  return p.protocol === "http/json" ? new JsonExporter(options) : new ProtoExporter(options);
-}
-
-function processorFor(p: OwnLogsProcessor, exporter: LogRecordExporter): LogRecordProcessor {
-  if (p.kind === "simple") return new SimpleLogRecordProcessor({ exporter });
-  return new BatchLogRecordProcessor({
-    exporter,
-    scheduledDelayMillis: p.scheduleDelayMs,
-    exportTimeoutMillis: p.exportTimeoutMs,
-    maxQueueSize: p.maxQueueSize,
-    maxExportBatchSize: p.maxExportBatchSize,
-  });
+/** Ships log lines over OTLP next to the local log; `shutdown` flushes what is queued. */
+export interface OwnLogsShipper {
+  /** The local logger, teed to OTLP for lines at or above its level. */
+  readonly logger: Logger;
+  shutdown(): Promise<void>;
 }
 
 /** Wraps `local` so every line it writes is also emitted to `emit`. */
@@ -140,34 +82,28 @@ export function shipOwnLogs(
   resource: Readonly<Record<string, string>>,
   scope: { name: string; version: string },
 ): OwnLogsShipper {
-  diag.setLogger(localDiag(local), { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
-  const built: LogRecordProcessor[] = [];
-  for (const [i, p] of processors.entries()) {
-    let ca: string | undefined;
-    if (p.certificate !== undefined) {
-      try {
-        ca = Deno.readTextFileSync(p.certificate);
-      } catch (err) {
-        throw new Error(
-          `service::telemetry::logs::processors::${i}: cannot read certificate ` +
-            `"${p.certificate}": ${(err as Error).message}`,
-        );
-      }
+  const configured: SdkProcessor[] = processors.map((p, i) => {
+    if (p.certificate === undefined) return { config: p, ca: undefined };
+    try {
+      return { config: p, ca: Deno.readTextFileSync(p.certificate) };
+    } catch (err) {
+      throw new Error(
+        `service::telemetry::logs::processors::${i}: cannot read certificate ` +
+          `"${p.certificate}": ${(err as Error).message}`,
+      );
     }
-    built.push(processorFor(p, exporterFor(p, ca)));
-  }
-  const provider = new LoggerProvider({
-    resource: resourceFromAttributes({ ...resource }),
-    processors: built,
   });
-  const otel = provider.getLogger(scope.name, scope.version);
+  let sdk: SdkShipper | undefined;
+  const early: [LogLevel, string, LogFields][] = [];
+  const loaded = import("./own_logs_sdk.ts").then((m) => {
+    sdk = m.startSdk(local, configured, resource, scope);
+    for (const [level, msg, fields] of early.splice(0)) sdk.emit(level, msg, fields);
+  }).catch((err) =>
+    local.error("Own logs exporter: the OpenTelemetry SDK did not load", { error: err })
+  );
   const emit = (level: LogLevel, msg: string, fields: LogFields): void => {
-    otel.emit({
-      severityNumber: SEVERITY[level],
-      severityText: level.toUpperCase(),
-      body: msg,
-      attributes: attributes(fields),
-    });
+    if (sdk) sdk.emit(level, msg, fields);
+    else if (early.length < STARTUP_BUFFER) early.push([level, msg, fields]);
   };
   return {
     logger: tee(local, emit),
@@ -176,7 +112,8 @@ export function shipOwnLogs(
       const timer = Promise.withResolvers<"timeout">();
       const t = setTimeout(() => timer.resolve("timeout"), SHUTDOWN_BUDGET_MS);
       try {
-        const r = await Promise.race([provider.shutdown(), timer.promise]);
+        const flushed = loaded.then(() => sdk?.shutdown());
+        const r = await Promise.race([flushed, timer.promise]);
         if (r === "timeout") {
           local.warn("Own logs exporter: not everything was sent at shutdown", {
             waited_ms: SHUTDOWN_BUDGET_MS,
