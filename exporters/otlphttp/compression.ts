@@ -56,20 +56,71 @@ const WORKER_SOURCE = `
 import zlib from "node:zlib";
 const ZSTD_DEFAULT_LEVEL = ${ZSTD_DEFAULT_LEVEL};
 const compress = ${compress.toString()};
+const streams = new Map();
+function reply(id, out) {
+  // zlib may return a view into a larger or shared buffer: transfer only a buffer of its own.
+  if (out.byteOffset !== 0 || out.byteLength !== out.buffer.byteLength) out = out.slice();
+  self.postMessage({ id, out }, [out.buffer]);
+}
+function fail(id, err) {
+  streams.delete(id);
+  self.postMessage({ id, error: err instanceof Error ? err.message : String(err) });
+}
+// A body sent in parts is compressed as one stream while the parts arrive.
+function open(id, kind, level) {
+  const chunkSize = 64 * 1024;
+  const z = kind === "gzip"
+    ? zlib.createGzip(level === undefined ? { chunkSize } : { chunkSize, level })
+    : kind === "zstd"
+    ? zlib.createZstdCompress({
+      chunkSize,
+      params: { [zlib.constants.ZSTD_c_compressionLevel]: level ?? ZSTD_DEFAULT_LEVEL },
+    })
+    : zlib.createDeflate(level === undefined ? { chunkSize } : { chunkSize, level });
+  const s = { z, out: [], bytes: 0 };
+  z.on("data", (c) => {
+    s.out.push(c);
+    s.bytes += c.length;
+  });
+  z.on("error", (err) => fail(id, err));
+  z.on("end", () => {
+    streams.delete(id);
+    const out = new Uint8Array(s.bytes);
+    let off = 0;
+    for (const c of s.out) {
+      out.set(c, off);
+      off += c.length;
+    }
+    reply(id, out);
+  });
+  streams.set(id, s);
+  return s;
+}
 self.onmessage = (e) => {
-  const { id, body, kind, level } = e.data;
+  const { id, body, kind, level, part } = e.data;
   try {
-    let out = compress(body, kind, level);
-    // zlib may return a view into a larger or shared buffer: transfer only a buffer of its own.
-    if (out.byteOffset !== 0 || out.byteLength !== out.buffer.byteLength) out = out.slice();
-    self.postMessage({ id, out }, [out.buffer]);
+    if (part === undefined) return reply(id, compress(body, kind, level));
+    const s = streams.get(id) ?? open(id, kind, level);
+    if (body.length > 0) s.z.write(body);
+    if (part === "last") s.z.end();
   } catch (err) {
-    self.postMessage({ id, error: err instanceof Error ? err.message : String(err) });
+    fail(id, err);
   }
 };
 // Jobs are handed over only after this: a worker that cannot load never receives one.
 self.postMessage("ready");
 `;
+
+function concatParts(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
 
 /** A request to the worker. */
 interface CompressJob {
@@ -77,6 +128,8 @@ interface CompressJob {
   body: Uint8Array;
   kind: Compression;
   level: number | undefined;
+  /** For a body sent in parts: whether this is a middle or the last one. */
+  part?: "more" | "last";
 }
 
 /** The worker's answer. */
@@ -135,6 +188,58 @@ export class Compressor {
       if (this.#ready) this.#post(body, { resolve, reject });
       else this.#queued.push({ body, resolve, reject });
     });
+  }
+
+  /**
+   * Compresses the concatenation of `parts` into one stream (one gzip member, as
+   * {@linkcode compress} would). Once the worker runs and the parts pass
+   * {@linkcode OFF_THREAD_BYTES}, each part goes to the worker as soon as the iterator produced
+   * it, so the worker compresses while the caller makes the next part. Parts move to the worker
+   * as bodies do in {@linkcode compress}; an error the iterator throws is rethrown as is.
+   */
+  async compressParts(parts: Iterable<Uint8Array>): Promise<Uint8Array> {
+    const it = parts[Symbol.iterator]();
+    const head: Uint8Array[] = [];
+    let bytes = 0;
+    let done = false;
+    while (bytes < OFF_THREAD_BYTES) {
+      const step = it.next();
+      if (step.done) {
+        done = true;
+        break;
+      }
+      head.push(step.value);
+      bytes += step.value.length;
+    }
+    if (done || this.#kind === "none" || !this.#ready || this.#broken) {
+      if (!done) { for (let step = it.next(); !step.done; step = it.next()) head.push(step.value); }
+      return await this.compress(concatParts(head));
+    }
+    const id = this.#next++;
+    const result = new Promise<Uint8Array>((resolve, reject) => {
+      this.#waiting.set(id, { resolve, reject });
+    });
+    result.catch(() => {}); // awaited below; an early failure must not go unhandled meanwhile
+    try {
+      for (const part of head) this.#postPart(id, part, "more");
+      for (let step = it.next(); !step.done; step = it.next()) {
+        if (!this.#waiting.has(id)) break; // the worker failed: the result says why
+        this.#postPart(id, step.value, "more");
+      }
+    } catch (err) {
+      // The iterator failed: end the stream in the worker and drop its result.
+      this.#waiting.delete(id);
+      this.#worker?.postMessage({ id, body: new Uint8Array(0), kind: this.#kind, part: "last" });
+      throw err;
+    }
+    if (this.#waiting.has(id)) this.#postPart(id, new Uint8Array(0), "last");
+    return await result;
+  }
+
+  #postPart(id: number, body: Uint8Array, part: "more" | "last"): void {
+    const own = body.buffer instanceof ArrayBuffer ? body : body.slice();
+    const job: CompressJob = { id, body: own, kind: this.#kind, level: this.#level, part };
+    this.#worker!.postMessage(job, [own.buffer as ArrayBuffer]);
   }
 
   #here(body: Uint8Array): Promise<Uint8Array> {

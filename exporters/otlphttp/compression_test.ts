@@ -117,3 +117,58 @@ Deno.test("Compressor: the worker runs in a process granted no permissions at al
     await Deno.remove(file);
   }
 });
+
+Deno.test("Compressor.compressParts: parts streamed to the worker make one stream, as compress() of the whole", async () => {
+  const text = Array.from({ length: 40_000 }, (_, i) => `line ${i} ${(i * 7919) % 1009}`);
+  const data = new TextEncoder().encode(text.join("\n"));
+  const cut = (n: number) =>
+    Array.from(
+      { length: n },
+      (_, i) => data.slice((i * data.length) / n, ((i + 1) * data.length) / n),
+    );
+  for (const kind of ["gzip", "zstd", "deflate"] as const) {
+    const c = new Compressor(kind, undefined);
+    try {
+      await c.compress(new Uint8Array(OFF_THREAD_BYTES)); // the worker runs
+      assert.equal(c.offThread, true);
+      const out = await c.compressParts(cut(7));
+      // One stream (one gzip member): inflating the first member alone gives everything.
+      const back = kind === "gzip"
+        ? zlib.gunzipSync(out)
+        : kind === "zstd"
+        ? zlib.zstdDecompressSync(out)
+        : zlib.inflateSync(out);
+      assert.deepEqual(new Uint8Array(back), data, kind);
+      if (kind === "gzip") {
+        // One member: its trailer's ISIZE (the last 4 bytes) counts every input byte.
+        const isize = new DataView(out.buffer, out.byteOffset + out.length - 4, 4);
+        assert.equal(isize.getUint32(0, true), data.length);
+      }
+      // Small totals are compressed here, exactly as compress() does.
+      const small = cut(1)[0]!.subarray(0, 1000);
+      assert.deepEqual(
+        await c.compressParts([small.slice(0, 500), small.slice(500)]),
+        compress(small, kind, undefined),
+      );
+    } finally {
+      c.close();
+    }
+  }
+});
+
+Deno.test("Compressor.compressParts: an error from the parts reaches the caller and the worker goes on", async () => {
+  const c = new Compressor("gzip", 1);
+  try {
+    await c.compress(new Uint8Array(OFF_THREAD_BYTES)); // the worker runs
+    const failing = function* (): Generator<Uint8Array> {
+      yield new Uint8Array(OFF_THREAD_BYTES).fill(1);
+      throw new Error("cannot encode part 2");
+    };
+    await assert.rejects(c.compressParts(failing()), /cannot encode part 2/);
+    const data = new Uint8Array(OFF_THREAD_BYTES * 3).fill(2);
+    const out = await c.compressParts([data.slice(0, 100_000), data.slice(100_000)]);
+    assert.deepEqual(new Uint8Array(zlib.gunzipSync(out)), data);
+  } finally {
+    c.close();
+  }
+});

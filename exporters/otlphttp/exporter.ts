@@ -175,23 +175,26 @@ export class OtlpHttpSender implements LogsSender {
 
   async #makeBody(logs: Logs, encoded: Uint8Array | undefined): Promise<Uint8Array> {
     const url = this.#cfg.logsUrl;
-    let raw: Uint8Array;
+    const encodeError = (err: unknown) =>
+      new PermanentError(`Cannot encode the batch for ${url}: ${errorMessage(err)}`, {
+        cause: err,
+      });
+    let parts: Iterable<Uint8Array>;
     try {
-      raw = this.#cfg.encoding === "json"
-        ? textEncoder.encode(encodeLogsRequestJson(logs))
+      parts = this.#cfg.encoding === "json"
+        ? [textEncoder.encode(encodeLogsRequestJson(logs))]
         // Protobuf bytes read back from the queue are the request already; once handed to
         // the compression worker they are gone (empty), and a retry encodes `logs` again.
         : encoded !== undefined && encoded.byteLength > 0
-        ? encoded
-        : encodeLogsRequest(logs);
+        ? [encoded]
+        : encodeInParts(logs, encodeError);
     } catch (err) {
-      throw new PermanentError(`Cannot encode the batch for ${url}: ${errorMessage(err)}`, {
-        cause: err,
-      });
+      throw encodeError(err);
     }
     try {
-      return await this.#compressor.compress(raw);
+      return await this.#compressor.compressParts(parts);
     } catch (err) {
+      if (err instanceof PermanentError) throw err;
       throw new RetryableError(`Cannot compress the batch for ${url}: ${errorMessage(err)}`, {
         cause: err,
       });
@@ -311,6 +314,40 @@ export class OtlpHttpSender implements LogsSender {
     }
     return { rejected };
   }
+}
+
+/** Records per part of a protobuf body encoded in parts (about 200 KiB of typical logs). */
+const PART_RECORDS = 1024;
+
+/**
+ * The protobuf request for `logs`, in parts whose concatenation is exactly
+ * `encodeLogsRequest(logs)` (a request is a repeated field of resources): each part is one or
+ * more whole resources, about {@linkcode PART_RECORDS} records. Handed to the compression
+ * worker one by one, the worker compresses while the next part is encoded.
+ */
+function* encodeInParts(
+  logs: Logs,
+  encodeError: (err: unknown) => Error,
+): Generator<Uint8Array> {
+  let group: Logs["resourceLogs"] = [];
+  let records = 0;
+  const encode = (): Uint8Array => {
+    try {
+      return encodeLogsRequest({ resourceLogs: group });
+    } catch (err) {
+      throw encodeError(err);
+    }
+  };
+  for (const rl of logs.resourceLogs) {
+    group.push(rl);
+    for (const sl of rl.scopeLogs) records += sl.logRecords.length;
+    if (records >= PART_RECORDS) {
+      yield encode();
+      group = [];
+      records = 0;
+    }
+  }
+  if (group.length > 0 || logs.resourceLogs.length === 0) yield encode();
 }
 
 function describeFetchError(err: unknown): string {

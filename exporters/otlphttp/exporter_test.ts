@@ -543,3 +543,25 @@ Deno.test("otlp_http: a batch is encoded and compressed once, however often it i
     await sender.shutdown();
   }
 });
+
+Deno.test("otlp_http: a protobuf body made in parts (many resources, worker running) is exactly the request", async () => {
+  const config = parseConfig({ endpoint: "http://127.0.0.1:1", compression: "gzip" });
+  const t = await startExporter({ endpoint: "http://127.0.0.1:1" });
+  await t.exporter.shutdown();
+  const sender = new OtlpHttpSender(t.settings, config);
+  try {
+    await sender.body(sampleLogs(2000)); // starts the compression worker
+    // 12 batches of 4 resources joined: parts of ~1,024 records cut between resources.
+    const logs = {
+      resourceLogs: Array.from({ length: 12 }, () => sampleLogs(800).resourceLogs).flat(),
+    };
+    const expected = encodeLogsRequest(logs);
+    const body = await sender.body(logs);
+    assert.deepEqual(new Uint8Array(zlib.gunzipSync(body)), expected);
+    // One gzip member: its trailer's ISIZE counts the whole request.
+    const isize = new DataView(body.buffer, body.byteOffset + body.length - 4, 4);
+    assert.equal(isize.getUint32(0, true), expected.length);
+  } finally {
+    await sender.shutdown();
+  }
+});
