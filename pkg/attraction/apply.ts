@@ -8,7 +8,7 @@
 import { createHash } from "node:crypto";
 import type { ClientInfo } from "../../core/consumer.ts";
 import { type AnyValue, cloneValue, type KeyValue } from "../../core/pdata/logs.ts";
-import { valueAsString } from "../filter/match.ts";
+import { valueAsString } from "../../core/pdata/values.ts";
 import type { Action, ValueSource } from "./config.ts";
 
 function indexOf(attrs: readonly KeyValue[], key: string): number {

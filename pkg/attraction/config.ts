@@ -8,8 +8,8 @@
 
 import { type ConfigReader, suggest } from "../../core/config/reader.ts";
 import type { AnyValue } from "../../core/pdata/logs.ts";
-import { compileGoRegex } from "../stanza/go_regex.ts";
-import { configValue } from "../filter/config.ts";
+import { compileGoRegex } from "../../core/regex/go_regex.ts";
+import { configValue } from "../../core/pdata/config_value.ts";
 
 /** The actions upstream knows. */
 export const ACTIONS = [

@@ -8,9 +8,9 @@
  * @module
  */
 
-import type { ConfigNode } from "../../core/config/node.ts";
 import type { ConfigReader } from "../../core/config/reader.ts";
-import { type AnyValue, SeverityNumber } from "../../core/pdata/logs.ts";
+import { configValue } from "../../core/pdata/config_value.ts";
+import { SeverityNumber } from "../../core/pdata/logs.ts";
 import type { AttributeMatch, LibraryMatch, MatchProperties, MatchType } from "./match.ts";
 import { compileMatcher, type RecordMatcher } from "./match.ts";
 
@@ -33,29 +33,6 @@ const KEYS: Readonly<Record<MatchBlockStyle, Record<string, string>>> = {
     severityNumber: "log_severity_number",
   },
 };
-
-/** Converts a config value to an attribute value, keeping its YAML type (int vs double). */
-export function configValue(node: ConfigNode): AnyValue {
-  switch (node.type) {
-    case "seq":
-      return { kind: "array", value: node.items.map(configValue) };
-    case "map":
-      return {
-        kind: "kvlist",
-        value: [...node.entries].map(([key, e]) => ({ key, value: configValue(e.node) })),
-      };
-    case "scalar": {
-      const v = node.value;
-      if (v === null) return { kind: "empty" };
-      if (typeof v === "boolean") return { kind: "bool", value: v };
-      if (typeof v === "string") return { kind: "string", value: v };
-      if (Number.isInteger(v) && /^[-+]?(0|[1-9][0-9_]*|0x[0-9a-fA-F]+|0o[0-7]+)$/.test(node.raw)) {
-        return { kind: "int", value: BigInt(v) };
-      }
-      return { kind: "double", value: v };
-    }
-  }
-}
 
 const SEVERITIES: ReadonlyMap<string, number> = new Map(
   Object.entries(SeverityNumber).filter(([, n]) => n > 0).flatMap((

@@ -18,9 +18,8 @@ import type {
   LogRecord,
   Resource,
 } from "../../core/pdata/logs.ts";
-import { compileGoRegex } from "../stanza/go_regex.ts";
-import { anyValuesEqual, goJson } from "../ottl/values.ts";
-import { toBase64 } from "../../core/pdata/json_writer.ts";
+import { compileGoRegex } from "../../core/regex/go_regex.ts";
+import { anyValuesEqual, valueAsString } from "../../core/pdata/values.ts";
 
 /** `strict` compares exactly; `regexp` treats the configured strings as Go patterns. */
 export type MatchType = "strict" | "regexp";
@@ -55,26 +54,6 @@ export type RecordMatcher = (
   scope: InstrumentationScope,
   record: LogRecord,
 ) => boolean;
-
-/** A value as pdata's `AsString()`: doubles as JavaScript prints them, bytes as base64. */
-export function valueAsString(v: AnyValue | undefined): string {
-  if (v === undefined) return "";
-  switch (v.kind) {
-    case "string":
-      return v.value;
-    case "bool":
-    case "int":
-      return String(v.value);
-    case "double":
-      return String(v.value);
-    case "bytes":
-      return toBase64(v.value);
-    case "empty":
-      return "";
-    default:
-      return goJson(v);
-  }
-}
 
 type StringSet = (s: string) => boolean;
 

@@ -128,6 +128,16 @@ Deno.test("evaluation errors are OttlEvalError", () => {
   ) {
     assert.throws(() => compileCondition(text)(ctx()), OttlEvalError, text);
   }
+  // JSON has no NaN: a map holding one cannot be read as a string.
+  const c = ctx();
+  c.record.attributes.push({
+    key: "nan",
+    value: { kind: "kvlist", value: [{ key: "x", value: { kind: "double", value: NaN } }] },
+  });
+  assert.throws(
+    () => compileCondition('IsMatch(attributes["nan"], "x")')(c),
+    new OttlEvalError("json: unsupported value: NaN"),
+  );
 });
 
 Deno.test("unsupported paths, functions and syntax name themselves and their column", () => {

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { compileGoRegex } from "../stanza/go_regex.ts";
+import { compileGoRegex } from "../../core/regex/go_regex.ts";
 import { OttlSyntaxError } from "./lexer.ts";
 import type { ValueNode } from "./parser.ts";
 import { type Getter, int64 } from "./paths.ts";

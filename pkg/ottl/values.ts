@@ -6,8 +6,8 @@
  * @module
  */
 
-import type { AnyValue, KeyValue } from "../../core/pdata/logs.ts";
-import { toBase64 } from "../../core/pdata/json_writer.ts";
+import type { AnyValue } from "../../core/pdata/logs.ts";
+import { anyValuesEqual, compareBytes, goJson } from "../../core/pdata/values.ts";
 import type { CompareOp } from "./parser.ts";
 
 /** A value during evaluation. */
@@ -78,45 +78,6 @@ function ordered<T extends string | number | bigint>(a: T, b: T, op: CompareOp):
   }
 }
 
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
-  return a.length - b.length;
-}
-
-function mapsEqual(a: readonly KeyValue[], b: readonly KeyValue[]): boolean {
-  if (a.length !== b.length) return false;
-  outer: for (const kv of a) {
-    for (const other of b) {
-      if (other.key === kv.key) {
-        if (!anyValuesEqual(kv.value, other.value)) return false;
-        continue outer;
-      }
-    }
-    return false;
-  }
-  return true;
-}
-
-/** Deep equality of two values, maps compared without regard to key order (pdata's `Equal`). */
-export function anyValuesEqual(a: AnyValue, b: AnyValue): boolean {
-  if (a.kind !== b.kind) return false;
-  switch (a.kind) {
-    case "empty":
-      return true;
-    case "bytes":
-      return compareBytes(a.value, (b as typeof a).value) === 0;
-    case "array": {
-      const bv = (b as typeof a).value;
-      return a.value.length === bv.length && a.value.every((v, i) => anyValuesEqual(v, bv[i]!));
-    }
-    case "kvlist":
-      return mapsEqual(a.value, (b as typeof a).value);
-    default:
-      return a.value === (b as typeof a).value;
-  }
-}
-
 /**
  * Compares two values by OTTL's rules: nil equals only nil; ints and doubles compare as
  * numbers; strings, booleans (false < true) and bytes are ordered; lists and maps only have
@@ -153,40 +114,6 @@ export function hexOf(bytes: Uint8Array): string {
   return s;
 }
 
-function jsonString(s: string): string {
-  // Go's encoding/json also escapes <, > and & (and U+2028/2029) as \u00XX.
-  return JSON.stringify(s).replace(
-    /[<>&\u2028\u2029]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
-  );
-}
-
-/** JSON as Go's encoding/json writes `AsRaw()` of a value: map keys sorted, bytes base64. */
-export function goJson(v: AnyValue): string {
-  switch (v.kind) {
-    case "empty":
-      return "null";
-    case "string":
-      return jsonString(v.value);
-    case "bool":
-    case "int":
-      return String(v.value);
-    case "double":
-      if (!Number.isFinite(v.value)) throw new OttlEvalError(`json: unsupported value: ${v.value}`);
-      return String(v.value);
-    case "bytes":
-      return `"${toBase64(v.value)}"`;
-    case "array":
-      return `[${v.value.map(goJson).join(",")}]`;
-    case "kvlist": {
-      const seen = new Set<string>();
-      const entries = v.value.filter((kv) => !seen.has(kv.key) && seen.add(kv.key));
-      entries.sort((x, y) => x.key < y.key ? -1 : x.key > y.key ? 1 : 0);
-      return `{${entries.map((kv) => `${jsonString(kv.key)}:${goJson(kv.value)}`).join(",")}}`;
-    }
-  }
-}
-
 /**
  * A value as text, as upstream's `StringLikeGetter`: bytes as hex, lists and maps as JSON,
  * numbers and booleans as JSON; `null` stays `null`.
@@ -203,7 +130,14 @@ export function toStringLike(v: Value): string | null {
       return String(v);
   }
   if (v === null) return null;
-  return v.kind === "bytes" ? hexOf(v.value) : goJson(v);
+  if (v.kind === "bytes") return hexOf(v.value);
+  try {
+    return goJson(v);
+  } catch (err) {
+    // A NaN or infinite double inside a list or map: an error for this record only.
+    if (err instanceof RangeError) throw new OttlEvalError(err.message);
+    throw err;
+  }
 }
 
 /** Length in UTF-8 bytes, as Go's `len` of a string. */

@@ -10,7 +10,7 @@
 
 import type { Entry, Value } from "./entry.ts";
 import { isMap } from "./entry.ts";
-import { compileGoRegex } from "./go_regex.ts";
+import { compileGoRegex } from "../../core/regex/go_regex.ts";
 
 /** A compiled expression. */
 export type Expr = (e: Entry) => Value | undefined;

@@ -10,7 +10,7 @@ import type { ConfigReader } from "../../core/config/reader.ts";
 import type { RetryConfig } from "../../pkg/stanza/adapter/receiver_adapter.ts";
 import { type OperatorSpec, parseOperators } from "../../pkg/stanza/operator/registry.ts";
 import { compileValueTemplate, type ValueTemplate } from "../../pkg/stanza/expr.ts";
-import { compileGoRegex } from "../../pkg/stanza/go_regex.ts";
+import { compileGoRegex } from "../../core/regex/go_regex.ts";
 import { type OrderingConfig, parseOrdering } from "./ordering.ts";
 
 /** Where a never-seen file starts being read on the first poll. */

@@ -12,7 +12,7 @@
  */
 
 import type { ConfigReader } from "../../core/config/reader.ts";
-import { compileGoRegex } from "../../pkg/stanza/go_regex.ts";
+import { compileGoRegex } from "../../core/regex/go_regex.ts";
 import { compileLayout, type TimeLayout } from "../../pkg/stanza/parse/timeparse.ts";
 
 /** How one `sort_by` rule orders files. */

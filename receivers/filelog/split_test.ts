@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { compileGoRegex } from "../../pkg/stanza/go_regex.ts";
+import { compileGoRegex } from "../../core/regex/go_regex.ts";
 import { Splitter } from "./split.ts";
 import { mustParse } from "./test_helpers.ts";
 

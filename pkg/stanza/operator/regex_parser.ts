@@ -8,7 +8,7 @@
 import type { ConfigReader } from "../../../core/config/reader.ts";
 import type { Entry, ValueMap } from "../entry.ts";
 import { fieldText, getField } from "../field.ts";
-import { compileGoRegex, hasNamedGroup } from "../go_regex.ts";
+import { compileGoRegex, hasNamedGroup } from "../../../core/regex/go_regex.ts";
 import {
   type BuildContext,
   type CommonConfig,
