@@ -11,9 +11,12 @@ import { OttlSyntaxError } from "./lexer.ts";
 import { type BoolNode, parseCondition, type ValueNode } from "./parser.ts";
 import {
   compilePath,
+  compilePrefixedPath,
+  type ConditionContext,
   type EvalContext,
   type Getter,
   type OttlContextName,
+  type PathNode,
   requestGetter,
   type RequestPath,
 } from "./paths.ts";
@@ -62,8 +65,17 @@ function compileLiteral(node: ValueNode & { type: "literal" }): Value {
   }
 }
 
+/** How a compiler reads paths and enums in its context. */
+interface ContextRules {
+  /** The context's name, for messages. */
+  readonly name: string;
+  /** Whether the `SEVERITY_NUMBER_*` enums exist (the log context only). */
+  readonly enums: boolean;
+  path(node: PathNode): Getter | RequestPath;
+}
+
 class Compiler {
-  constructor(readonly context: OttlContextName) {}
+  constructor(readonly rules: ContextRules) {}
 
   value(node: ValueNode): Getter | RequestPath {
     switch (node.type) {
@@ -72,13 +84,13 @@ class Compiler {
         return () => v;
       }
       case "enum": {
-        const v = this.context === "log" ? ENUMS.get(node.name) : undefined;
+        const v = this.rules.enums ? ENUMS.get(node.name) : undefined;
         if (v === undefined) {
           throw new OttlSyntaxError(
             `Unknown enum "${node.name}"${
-              this.context === "log"
+              this.rules.enums
                 ? " (supported: SEVERITY_NUMBER_UNSPECIFIED … SEVERITY_NUMBER_FATAL4)"
-                : ` in the ${this.context} context`
+                : ` in the ${this.rules.name} context`
             }`,
             node.col,
           );
@@ -86,7 +98,7 @@ class Compiler {
         return () => v;
       }
       case "path":
-        return compilePath(node, this.context);
+        return this.rules.path(node);
       case "call":
         return compileCall(node, (arg) => this.getter(arg)).get;
       case "list":
@@ -178,5 +190,27 @@ class Compiler {
  * the column) for a syntax error or an unsupported path, function or enum.
  */
 export function compileCondition(text: string, context: OttlContextName = "log"): Condition {
-  return new Compiler(context).bool(parseCondition(text));
+  return new Compiler({
+    name: context,
+    enums: context === "log",
+    path: (node) => compilePath(node, context),
+  }).bool(parseCondition(text));
+}
+
+/**
+ * Compiles a parsed condition whose paths name their context (`log.body`,
+ * `resource.attributes["k"]`), for `context`. With `prepend`, a path without a context name
+ * is read in `context` (a group whose `context` is written). Throws
+ * {@linkcode OttlSyntaxError} with the column for anything unsupported.
+ */
+export function compileContextCondition(
+  tree: BoolNode,
+  context: ConditionContext,
+  prepend: boolean,
+): Condition {
+  return new Compiler({
+    name: context,
+    enums: context === "log",
+    path: (node) => compilePrefixedPath(node, context, prepend),
+  }).bool(tree);
 }

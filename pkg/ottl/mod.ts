@@ -9,7 +9,13 @@
 
 export { compileCondition, type Condition } from "./compile.ts";
 export { OttlSyntaxError } from "./lexer.ts";
-export { type EvalContext, type OttlContextName, supportedPaths } from "./paths.ts";
+export {
+  type ConditionContext,
+  type EvalContext,
+  type OttlContextName,
+  supportedPaths,
+} from "./paths.ts";
+export { compileConditionGroup, type CompiledGroup, CONDITION_CONTEXTS } from "./infer.ts";
 export { CONVERTER_NAMES } from "./functions.ts";
 export { OttlEvalError, type Value } from "./values.ts";
 export { type ConfiguredCondition, ERROR_MODES, type ErrorMode, readConditions } from "./config.ts";

@@ -101,7 +101,8 @@ function scalarGetter(node: PathNode, text: string, get: Getter): Getter {
   return get;
 }
 
-type PathNode = ValueNode & { type: "path" };
+/** A path in a condition's syntax tree. */
+export type PathNode = ValueNode & { type: "path" };
 
 type PathCompiler = (node: PathNode, text: string) => Getter;
 
@@ -141,16 +142,18 @@ function prefixed(
   return Object.fromEntries(Object.entries(table).map(([k, v]) => [`${prefix}.${k}`, v]));
 }
 
+// The newer context name for the instrumentation scope.
+const SCOPE_ALIASES: Readonly<Record<string, PathCompiler>> = Object.fromEntries(
+  Object.entries(SCOPE_PATHS).map(([k, v]) => [k.replace("instrumentation_scope", "scope"), v]),
+);
+
 const PATHS: Readonly<Record<OttlContextName, Readonly<Record<string, PathCompiler>>>> = {
   log: {
     ...LOG_FIELDS,
     ...prefixed("log", LOG_FIELDS),
     ...RESOURCE_PATHS,
     ...SCOPE_PATHS,
-    // The newer context name for the instrumentation scope.
-    ...Object.fromEntries(
-      Object.entries(SCOPE_PATHS).map(([k, v]) => [k.replace("instrumentation_scope", "scope"), v]),
-    ),
+    ...SCOPE_ALIASES,
   },
   resource: {
     attributes: (n, t) => mapGetter(n, t, (c) => c.resource.attributes),
@@ -195,4 +198,81 @@ export function compilePath(node: PathNode, context: OttlContextName): Getter | 
     );
   }
   return compile(node, text);
+}
+
+/**
+ * A context whose paths all carry their context name (`log.body`, `resource.attributes`,
+ * `scope.name`), as upstream's parsers with path context names: the filter processor's
+ * `log_conditions`.
+ */
+export type ConditionContext = "log" | "scope" | "resource";
+
+/** The context names a path may start with in each context (upstream's path context names). */
+export const PATH_CONTEXT_NAMES: Readonly<Record<ConditionContext, readonly string[]>> = {
+  log: ["log", "resource", "scope", "instrumentation_scope"],
+  scope: ["scope", "instrumentation_scope", "resource"],
+  resource: ["resource"],
+};
+
+const PREFIXED_PATHS: Readonly<Record<ConditionContext, Readonly<Record<string, PathCompiler>>>> = {
+  log: { ...prefixed("log", LOG_FIELDS), ...RESOURCE_PATHS, ...SCOPE_PATHS, ...SCOPE_ALIASES },
+  scope: { ...RESOURCE_PATHS, ...SCOPE_PATHS, ...SCOPE_ALIASES },
+  resource: RESOURCE_PATHS,
+};
+
+/** The context name a path starts with, as upstream's grammar reads it (a first field followed by "."). */
+export function pathContextName(node: PathNode): string | undefined {
+  return node.fields.length > 1 ? node.fields[0] : undefined;
+}
+
+function writtenPath(node: PathNode): string {
+  return node.fields.join(".") +
+    node.keys.map((k) => `[${typeof k === "string" ? JSON.stringify(k) : k}]`).join("");
+}
+
+/**
+ * Compiles a path that must name its context. With `prepend` (a group whose `context` is
+ * written), a path without a valid context name gets that context in front, as upstream.
+ * Throws {@linkcode OttlSyntaxError} naming the path and its column otherwise.
+ */
+export function compilePrefixedPath(
+  node: PathNode,
+  context: ConditionContext,
+  prepend: boolean,
+): Getter {
+  const names = PATH_CONTEXT_NAMES[context];
+  const first = pathContextName(node);
+  let fields = node.fields;
+  if (first === undefined || !names.includes(first)) {
+    if (prepend) {
+      fields = [context, ...fields];
+    } else if (first === undefined) {
+      throw new OttlSyntaxError(
+        `Missing context name for path "${writtenPath(node)}": write it as one of ${
+          names.map((n) => `"${n}.${writtenPath(node)}"`).join(", ")
+        }`,
+        node.col,
+      );
+    } else {
+      throw new OttlSyntaxError(
+        `Context "${first}" of path "${
+          writtenPath(node)
+        }" is not valid in the ${context} context: use one of ${
+          names.map((n) => `"${n}"`).join(", ")
+        }`,
+        node.col,
+      );
+    }
+  }
+  const text = fields.join(".");
+  const table = PREFIXED_PATHS[context];
+  const compile = Object.hasOwn(table, text) ? table[text] : undefined;
+  if (compile === undefined) {
+    const supported = Object.keys(table).filter((p) => !p.startsWith("instrumentation_scope."));
+    throw new OttlSyntaxError(
+      `Unsupported path "${text}" in the ${context} context (supported: ${supported.join(", ")})`,
+      node.col,
+    );
+  }
+  return compile({ ...node, fields }, text);
 }

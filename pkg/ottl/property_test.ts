@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import type { AnyValue, KeyValue } from "../../core/pdata/logs.ts";
 import { newLogRecord, newResource, newScope } from "../../core/pdata/logs.ts";
 import { Prng } from "../../core/pdata/testing.ts";
-import { compileCondition, type EvalContext, OttlEvalError } from "./mod.ts";
+import { compileCondition, compileConditionGroup, type EvalContext, OttlEvalError } from "./mod.ts";
 
 /** The reference model of a value: a type tag and a JS value. */
 type Ref =
@@ -256,16 +256,73 @@ function refEval(t: Tree, m: Model): boolean {
   }
 }
 
+/** The condition with every path named by its context, as `log_conditions` wants them. */
+function withContextNames(text: string, newerScopeName: boolean): string {
+  const logged = text.replace(
+    /(?<![\w.])(attributes|body|severity_number|severity_text)\b/g,
+    "log.$1",
+  );
+  return newerScopeName ? logged.replaceAll("instrumentation_scope.name", "scope.name") : logged;
+}
+
+function operands(t: Tree): Operand[] {
+  switch (t.kind) {
+    case "cmp":
+      return [t.left, t.right];
+    case "fn":
+      return [t.arg];
+    case "not":
+      return operands(t.inner);
+    case "and":
+    case "or":
+      return t.terms.flatMap(operands);
+    case "const":
+      return [];
+  }
+}
+
+/**
+ * Where upstream's inference puts a condition written with context names: the log context
+ * when a log path or a severity enum is used, else the one context its paths name; no path,
+ * or resource and scope paths together, cannot be placed.
+ */
+function expectedPlacement(t: Tree): "log" | "resource" | "scope" | "none" {
+  const ops = operands(t);
+  const paths = ops.filter((o) => o.kind === "path").map((o) => o.text);
+  if (paths.length === 0) return "none";
+  const scope = paths.some((x) => x.startsWith("instrumentation_scope."));
+  const resource = paths.some((x) => x.startsWith("resource."));
+  const enums = ops.some((o) => o.kind === "lit" && o.text.startsWith("SEVERITY_NUMBER_"));
+  if (
+    enums ||
+    paths.some((x) => !x.startsWith("instrumentation_scope.") && !x.startsWith("resource."))
+  ) {
+    return "log";
+  }
+  return scope && resource ? "none" : scope ? "scope" : "resource";
+}
+
 Deno.test("random conditions agree with the reference evaluation (seeded)", () => {
   const seed = 20261204;
   const p = new Prng(seed);
   const models = Array.from({ length: 40 }, () => randomModel(p));
   let matched = 0;
   let errors = 0;
+  const placements = new Set<string>();
   for (let i = 0; i < 600; i++) {
     const tree = randomTree(p, 0);
     const text = treeText(tree, p);
     const cond = compileCondition(text);
+    // The same condition as a log_conditions group (paths named by context, context inferred).
+    const group = compileConditionGroup([withContextNames(text, i % 2 === 0)], undefined);
+    const placement = expectedPlacement(tree);
+    assert.equal(
+      group.errors.length === 0 ? group.context : "none",
+      placement,
+      `seed ${seed}, condition #${i}: ${text}\n${Deno.inspect(group.errors)}`,
+    );
+    placements.add(placement);
+    const inferred = group.conditions[0]?.eval;
     for (const m of models) {
       const ctx: EvalContext = {
         resource: newResource(toAttributes(m.resource)),
@@ -293,6 +350,16 @@ Deno.test("random conditions agree with the reference evaluation (seeded)", () =
         got = "error";
       }
       assert.equal(got, want, `seed ${seed}, condition #${i}: ${text}\nrecord: ${Deno.inspect(m)}`);
+      if (inferred !== undefined) {
+        let viaGroup: boolean | "error";
+        try {
+          viaGroup = inferred(ctx);
+        } catch (err) {
+          if (!(err instanceof OttlEvalError)) throw err;
+          viaGroup = "error";
+        }
+        assert.equal(viaGroup, want, `seed ${seed}, log_conditions #${i}: ${text}`);
+      }
       if (got === true) matched++;
       if (got === "error") errors++;
     }
@@ -300,4 +367,5 @@ Deno.test("random conditions agree with the reference evaluation (seeded)", () =
   // The generator must exercise both answers and the error path, or the test proves little.
   assert.ok(matched > 3000 && matched < 21000, `matched ${matched}`);
   assert.ok(errors > 100, `errors ${errors}`);
+  assert.deepEqual([...placements].sort(), ["log", "none", "resource", "scope"]);
 });

@@ -4,10 +4,13 @@
  * removed, as upstream. A batch left with nothing is not passed on. The count of dropped
  * records goes to `otelcol_processor_filter_logs.filtered`.
  *
- * `error_mode` decides what an error evaluating a condition does: `propagate` keeps the
- * record, finishes the batch and then rejects the whole batch (permanently: the same data
- * fails the same way again); `ignore` treats the condition as false and logs one warning per
- * batch; `silent` does the same without the warning.
+ * `log_conditions` groups run one after the other over the batch; a group in the `resource`
+ * context drops whole resources, one in `scope` whole scopes, one in `log` single records.
+ *
+ * `error_mode` (the processor's, or a group's own) decides what an error evaluating a
+ * condition does: `propagate` keeps the item, finishes the batch and then rejects the whole
+ * batch (permanently: the same data fails the same way again); `ignore` treats the condition
+ * as false and logs one warning per batch; `silent` does the same without the warning.
  *
  * @module
  */
@@ -24,6 +27,7 @@ import {
 } from "../../core/pdata/logs.ts";
 import type { Logger } from "../../core/telemetry/logger.ts";
 import type { Counter, Labels } from "../../core/telemetry/metrics.ts";
+import type { ConditionContext, ConfiguredCondition, ErrorMode } from "../../pkg/ottl/mod.ts";
 import type { EvalContext } from "../../pkg/ottl/mod.ts";
 import { OttlEvalError } from "../../pkg/ottl/mod.ts";
 import type { FilterConfig } from "./config.ts";
@@ -35,6 +39,12 @@ export const FILTERED_METRIC = "otelcol_processor_filter_logs.filtered";
 interface BatchErrors {
   count: number;
   first: string;
+}
+
+/** One pass over the batch: drops the items of `level` for which `drop` is true. */
+interface Pass {
+  readonly level: ConditionContext;
+  readonly drop: (ctx: EvalContext) => boolean;
 }
 
 /** A `filter` processor instance. */
@@ -51,8 +61,12 @@ export class FilterProcessor implements Processor {
     record: newLogRecord(),
     client: undefined,
   };
-  readonly #errors: BatchErrors = { count: 0, first: "" };
-  readonly #drop: (ctx: EvalContext) => boolean;
+  /** Errors under `propagate` (they fail the batch) and under `ignore` (logged). */
+  readonly #errors: Record<"propagate" | "ignore", BatchErrors> = {
+    propagate: { count: 0, first: "" },
+    ignore: { count: 0, first: "" },
+  };
+  readonly #passes: readonly Pass[];
 
   /** Builds the processor in front of `next`. */
   constructor(settings: CreateSettings, config: FilterConfig, next: LogsConsumer) {
@@ -65,7 +79,7 @@ export class FilterProcessor implements Processor {
     );
     this.#labels = { ...settings.componentLabels, filter: settings.id.toString() };
     this.#filtered.add(0, this.#labels);
-    this.#drop = this.#dropFunction();
+    this.#passes = this.#buildPasses();
   }
 
   start(): Promise<void> {
@@ -76,22 +90,37 @@ export class FilterProcessor implements Processor {
     return Promise.resolve();
   }
 
-  /** Builds the per-record test: any condition true, or the include/exclude blocks say skip. */
-  #dropFunction(): (ctx: EvalContext) => boolean {
-    const { logRecord, skip, errorMode } = this.#cfg;
-    if (logRecord.length === 0) {
-      if (skip === undefined) return () => false;
-      return (c) => skip(c.resource, c.scope, c.record);
+  /** The passes over a batch: the include/exclude blocks, `logs::log_record` or `log_conditions`. */
+  #buildPasses(): Pass[] {
+    const { logRecord, logConditions, skip, errorMode } = this.#cfg;
+    if (logRecord.length > 0) {
+      return [{ level: "log", drop: this.#anyTrue(logRecord, errorMode) }];
     }
-    const errors = this.#errors;
+    if (logConditions.length > 0) {
+      return logConditions.map((g) => ({
+        level: g.context,
+        drop: this.#anyTrue(g.conditions, g.errorMode),
+      }));
+    }
+    if (skip === undefined) return [];
+    return [{ level: "log", drop: (c) => skip(c.resource, c.scope, c.record) }];
+  }
+
+  /** True when any condition is true; evaluation errors are counted as `mode` says. */
+  #anyTrue(
+    conditions: readonly ConfiguredCondition[],
+    mode: ErrorMode,
+  ): (ctx: EvalContext) => boolean {
+    const errors = mode === "propagate" ? this.#errors.propagate : this.#errors.ignore;
     const note = (err: unknown, text: string): void => {
       if (!(err instanceof OttlEvalError)) throw err;
+      if (mode === "silent") return;
       if (errors.count++ === 0) errors.first = `condition ${JSON.stringify(text)}: ${err.message}`;
     };
-    if (errorMode === "propagate") {
-      // The first error ends the record's evaluation; the record is kept.
+    if (mode === "propagate") {
+      // The first error ends the item's evaluation; the item is kept.
       return (c) => {
-        for (const cond of logRecord) {
+        for (const cond of conditions) {
           try {
             if (cond.eval(c)) return true;
           } catch (err) {
@@ -103,7 +132,7 @@ export class FilterProcessor implements Processor {
       };
     }
     return (c) => {
-      for (const cond of logRecord) {
+      for (const cond of conditions) {
         try {
           if (cond.eval(c)) return true;
         } catch (err) {
@@ -116,47 +145,60 @@ export class FilterProcessor implements Processor {
 
   async consume(logs: Logs, ctx: ConsumeContext): Promise<void> {
     const before = logRecordCount(logs);
-    const errors = this.#errors;
-    errors.count = 0;
+    const { propagate, ignore } = this.#errors;
+    propagate.count = ignore.count = 0;
     const c = this.#ctx;
     c.client = ctx.client;
-    let after = 0;
+    let after = before;
     try {
-      after = this.#filter(logs, c);
+      for (const pass of this.#passes) after = this.#filter(logs, c, pass);
     } finally {
       c.client = undefined;
     }
     if (before > after) this.#filtered.add(before - after, this.#labels);
-    if (errors.count > 0) {
-      const message = `${errors.count} error${
-        errors.count === 1 ? "" : "s"
-      } evaluating conditions; first: ${errors.first}`;
-      if (this.#cfg.errorMode === "propagate") {
-        this.#logger.error("Failed processing logs", { error: message });
-        throw new PermanentError(`filter processor: ${message}`);
-      }
-      if (this.#cfg.errorMode === "ignore") {
-        this.#logger.warn("Conditions failed and were treated as false", { error: message });
-      }
+    if (ignore.count > 0) {
+      this.#logger.warn("Conditions failed and were treated as false", {
+        error: describeErrors(ignore),
+      });
+    }
+    if (propagate.count > 0) {
+      const message = describeErrors(propagate);
+      this.#logger.error("Failed processing logs", { error: message });
+      throw new PermanentError(`filter processor: ${message}`);
     }
     if (logs.resourceLogs.length === 0) return;
     await this.#next.consume(logs, ctx);
   }
 
-  /** Removes the records to drop and the containers left empty; returns the records kept. */
-  #filter(logs: Logs, c: EvalContext): number {
-    const drop = this.#drop;
+  /**
+   * Removes the items `pass` drops (resources, scopes or records) and the containers left
+   * empty; returns the records kept.
+   */
+  #filter(logs: Logs, c: EvalContext, pass: Pass): number {
+    const { drop, level } = pass;
     let kept = 0;
     let rw = 0;
     const rls = logs.resourceLogs;
     for (let ri = 0; ri < rls.length; ri++) {
       const rl = rls[ri]!;
       c.resource = rl.resource;
+      if (level === "resource") {
+        if (drop(c)) continue;
+        rls[rw++] = rl;
+        for (const sl of rl.scopeLogs) kept += sl.logRecords.length;
+        continue;
+      }
       let sw = 0;
       const sls = rl.scopeLogs;
       for (let si = 0; si < sls.length; si++) {
         const sl = sls[si]!;
         c.scope = sl.scope;
+        if (level === "scope") {
+          if (drop(c)) continue;
+          sls[sw++] = sl;
+          kept += sl.logRecords.length;
+          continue;
+        }
         const records = sl.logRecords;
         let w = 0;
         for (let i = 0; i < records.length; i++) {
@@ -174,4 +216,10 @@ export class FilterProcessor implements Processor {
     rls.length = rw;
     return kept;
   }
+}
+
+function describeErrors(errors: BatchErrors): string {
+  return `${errors.count} error${
+    errors.count === 1 ? "" : "s"
+  } evaluating conditions; first: ${errors.first}`;
 }

@@ -292,3 +292,178 @@ Deno.test("filter: a bad regexp in a block is a config error", () => {
     /logs::exclude: Invalid pattern: .*\(unclosed/,
   );
 });
+
+Deno.test("filter log_conditions (flat): one group, context inferred from the paths, same drops as logs::log_record", async () => {
+  const conditions = [
+    'resource.attributes["k8s.namespace.name"] == "kube-system"',
+    'log.severity_number < SEVERITY_NUMBER_INFO and IsMatch(log.body, "^GET /healthz")',
+  ];
+  const inferred = makeFilter({ log_conditions: conditions });
+  const explicit = makeFilter({
+    logs: { log_record: conditions.map((c) => c.replaceAll("log.", "")) },
+  });
+  const p = new Prng(23);
+  const nextId = { n: 0 };
+  for (let round = 0; round < 40; round++) {
+    const batch = randomBatch(p, nextId);
+    const copy = structuredClone(batch);
+    await inferred.proc.consume(batch, {});
+    await explicit.proc.consume(copy, {});
+    assert.deepEqual(inferred.next.batches.map(ids), explicit.next.batches.map(ids));
+  }
+  assert.ok(
+    inferred.next.batches.flatMap(ids).length < nextId.n,
+    "the random batches must drop some records",
+  );
+});
+
+function groupBatch(): Logs {
+  const rec = (id: number, body: string, sev = 9): LogRecord =>
+    newLogRecord({
+      severityNumber: sev,
+      body: stringValue(body),
+      attributes: [{ key: "id", value: { kind: "int", value: BigInt(id) } }],
+    });
+  const ns = (n: string) => newResource([{ key: "k8s.namespace.name", value: stringValue(n) }]);
+  return {
+    resourceLogs: [
+      {
+        schemaUrl: "",
+        resource: ns("kube-system"),
+        scopeLogs: [{ schemaUrl: "", scope: newScope("app"), logRecords: [rec(0, "a")] }],
+      },
+      {
+        schemaUrl: "",
+        resource: ns("payments"),
+        scopeLogs: [
+          { schemaUrl: "", scope: newScope("noisy"), logRecords: [rec(1, "a"), rec(2, "b")] },
+          {
+            schemaUrl: "",
+            scope: newScope("app"),
+            logRecords: [rec(3, "debug", 5), rec(4, "b"), rec(5, "c")],
+          },
+        ],
+      },
+    ],
+  };
+}
+
+Deno.test("filter log_conditions (groups): resource, scope and log contexts drop at their level, in order", async () => {
+  const { proc, next, settings } = makeFilter({
+    log_conditions: [
+      { context: "resource", conditions: ['attributes["k8s.namespace.name"] == "kube-system"'] },
+      { context: "Scope", conditions: ['name == "noisy"'] },
+      // Unprefixed paths are read in the written context; prefixed ones keep theirs.
+      {
+        context: "log",
+        conditions: [
+          "severity_number < SEVERITY_NUMBER_INFO",
+          'body == "c" and scope.name == "app"',
+        ],
+      },
+    ],
+  });
+  await proc.consume(groupBatch(), {});
+  const out = next.batches[0]!;
+  assert.deepEqual(ids(out), [4n]);
+  assert.equal(out.resourceLogs.length, 1);
+  assert.equal(out.resourceLogs[0]!.scopeLogs.length, 1);
+  assert.equal(
+    settings.metrics.value(FILTERED_METRIC, { processor: "filter", filter: "filter" }),
+    5,
+  );
+});
+
+Deno.test("filter log_conditions: a group's error_mode overrides the processor's", async () => {
+  const conditions = ['HasPrefix(log.body, "drop")', "log.body == 3"];
+  const ignoring = makeFilter({
+    error_mode: "propagate",
+    log_conditions: [{ conditions, error_mode: "ignore" }],
+  });
+  await ignoring.proc.consume(errorBatch(), {});
+  assert.equal(logRecordCount(ignoring.next.batches[0]!), 1);
+  const propagating = makeFilter({
+    error_mode: "ignore",
+    log_conditions: [{ conditions }, {
+      conditions: ['log.body == "keep"'],
+      error_mode: "propagate",
+    }],
+  });
+  // The first group only ignores its error; the second drops what is left, without error.
+  await propagating.proc.consume(errorBatch(), {});
+  assert.equal(propagating.next.batches.length, 0);
+  const failing = makeFilter({ log_conditions: [{ conditions }] });
+  await assert.rejects(failing.proc.consume(errorBatch(), {}), (err: unknown) => isPermanent(err));
+});
+
+function errorsOf(plain: unknown): string {
+  return parseWith(parseFilterConfig, plain, "processors::filter").issues
+    .filter((i) => i.severity === "error")
+    .map((i) => `${i.path}: ${i.message}`).join("\n");
+}
+
+Deno.test("filter log_conditions config errors: exclusion as upstream, paths with their column", () => {
+  const exclusive =
+    /processors::filter::log_conditions: cannot use context inferred log conditions "log_conditions" and the settings "logs\.resource", "logs\.log", "logs\.include", "logs\.exclude" at the same time/;
+  assert.match(
+    errorsOf({ log_conditions: ["log.body == 1"], logs: { log_record: ["body == 1"] } }),
+    exclusive,
+  );
+  assert.match(
+    errorsOf({ log_conditions: ["log.body == 1"], logs: { exclude: { bodies: ["x"] } } }),
+    exclusive,
+  );
+  assert.match(
+    errorsOf({ log_conditions: ['log.body == "x"', 'log.span_id == "y"'] }),
+    /log_conditions::1: Condition 'log\.span_id == "y"': Unsupported path "log\.span_id" in the log context \(supported: .*log\.body.*\) at column 1/,
+  );
+  assert.match(
+    errorsOf({ log_conditions: ['log.body == "x" or attributes["k"] == 1'] }),
+    /log_conditions::0: .*Missing context name for path "attributes\["k"\]": write it as one of "log\.attributes\["k"\]".* at column 20/,
+  );
+  assert.match(
+    errorsOf({ log_conditions: ['attributes["k"] == 1'] }),
+    /processors::filter::log_conditions: unable to infer context from conditions/,
+  );
+  assert.match(
+    errorsOf({ log_conditions: ['span.name == "x"'] }),
+    /log_conditions: context "span" inferred from the conditions \["span\.name == \\"x\\""\] is not a supported context/,
+  );
+  assert.match(
+    errorsOf({ log_conditions: ['resource.attributes["a"] == 1 and scope.name == "x"'] }),
+    /Context "scope" of path "scope\.name" is not valid in the resource context.* at column 35/,
+  );
+  assert.match(
+    errorsOf({ log_conditions: ["log.body == 1", { conditions: ["log.body == 2"] }] }),
+    /log_conditions: configuring multiple configuration styles is not supported/,
+  );
+  assert.match(
+    errorsOf({ log_conditions: [{ context: "span", conditions: ["name == 1"] }] }),
+    /log_conditions::0::context: Unknown context "span"/,
+  );
+  assert.match(
+    errorsOf({ log_conditions: [{ context: "resource", conditions: ["x == 1", "body == 2"] }] }),
+    /log_conditions::0::conditions::0: .*Unsupported path "resource\.x" in the resource context/,
+  );
+  assert.match(
+    errorsOf({
+      log_conditions: [{
+        context: "resource",
+        conditions: ["severity_number > SEVERITY_NUMBER_INFO"],
+      }],
+    }),
+    /Unsupported path "resource\.severity_number"/,
+  );
+  assert.match(
+    errorsOf({ log_conditions: [{ context: "log", statements: ["x"] }] }),
+    /log_conditions::0: Missing "conditions"/,
+  );
+  assert.match(
+    errorsOf({ log_conditions: [null] }),
+    /log_conditions::0: condition cannot be empty/,
+  );
+  assert.equal(
+    errorsOf({ log_conditions: [{ conditions: ["log.body == 1"], error_mode: "silent" }] }),
+    "",
+  );
+});
