@@ -7,6 +7,7 @@
 
 import type { Factory } from "./core/component.ts";
 import { forwardFactory } from "./connectors/forward/mod.ts";
+import { routingFactory } from "./connectors/routing/mod.ts";
 import { debugFactory } from "./exporters/debug/mod.ts";
 import { bearerTokenAuthFactory } from "./extensions/bearertokenauth/mod.ts";
 import { fileStorageFactory } from "./extensions/file_storage/mod.ts";
@@ -39,6 +40,7 @@ export const BUILTIN_FACTORIES: readonly Factory[] = [
   filelogFactory,
   otlpFactory,
   forwardFactory,
+  routingFactory,
 ];
 
 /**
