@@ -1,24 +1,26 @@
 /**
- * The topology with the agent as its DaemonSet runs it: uid 1000, gid 0, no supplementary
- * groups, no capabilities (`setpriv`), with the allow-lists the agent's config needs
- * (`permissions` on the same `--config`/`--set` the demo runs, plus the fake API's address,
- * which `permissions` asks for by a warning) — and its storage directory on a 16 MiB tmpfs
- * that is nearly full (48 KiB free) for 8 s of the run, with the agent SIGKILLed once while
- * it is (its restart fails while the disk is full and is retried, as kubelet does). After
- * recovery every line has arrived, enriched; duplicates are reported and bounded as in
- * `faults_test.ts`. Rotation pauses while the disk is full: a stalled agent that also dies
- * loses what kubelet rotated twice meanwhile (gzipped, no longer matched), as a dead one.
+ * The topology with the agent as its DaemonSet runs the agent binary (`_profile_agent.ts`):
+ * uid 1000, gid 0, no supplementary groups, no capabilities, **the agent profile's own
+ * allow-lists** (the flags `deno task compile:agent` bakes, unchanged) and the shipped
+ * agent.yaml without overrides, in a private mount and network namespace where the
+ * profile's paths and host names lead to the test's tree and processes — and its storage
+ * directory on a 16 MiB tmpfs that is nearly full (48 KiB free) for 8 s of the run, with the
+ * agent SIGKILLed once while it is (its restart fails while the disk is full and is retried,
+ * as kubelet does). After recovery every line has arrived, enriched; duplicates are
+ * reported and bounded as in `faults_test.ts`. Rotation pauses while the disk is full: a
+ * stalled agent that also dies loses what kubelet rotated twice meanwhile (gzipped, no
+ * longer matched), as a dead one.
  *
- * Needs root (setpriv, mount): ignored otherwise.
+ * Needs root (setpriv, mount, unshare): ignored otherwise.
  *
  * @module
  */
 
 import assert from "node:assert/strict";
 import { Topology } from "../../demo/topology.ts";
-import { agentCommand, type AgentHost, GID, makeHost, UID } from "../privilege/_agent.ts";
-import { binaryPermissionFlags, repoPath } from "../fakes/run.ts";
+import { GID, UID } from "../privilege/_agent.ts";
 import { drainAll, sleep } from "./_helpers.ts";
+import { canRunProfileAgent, PROFILE_AGENT_ARGS, profileAgent } from "./_profile_agent.ts";
 
 const MARGIN_MS = 5_000;
 
@@ -32,65 +34,37 @@ function run(cmd: string, ...args: string[]): { ok: boolean; out: string; err: s
   }
 }
 
-function canMountTmpfs(): boolean {
-  if (Deno.uid() !== 0 || !run("setpriv", "--version").ok) return false;
-  const d = Deno.makeTempDirSync();
-  try {
-    const ok = run("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", d).ok;
-    if (ok) run("umount", d);
-    return ok;
-  } finally {
-    Deno.removeSync(d, { recursive: true });
-  }
-}
-
-/** `mod.ts permissions` for the agent's command line, plus the fake API's address. */
-async function agentFlags(
-  t: Topology,
-  args: string[],
-  env: Record<string, string>,
-): Promise<string[]> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", ...await binaryPermissionFlags(), repoPath("mod.ts"), "permissions", ...args],
-    env,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const flags = new TextDecoder().decode(out.stdout).split("\n").filter((l) =>
-    l.startsWith("--allow-")
-  );
-  assert.ok(out.success && flags.length > 0, new TextDecoder().decode(out.stderr));
-  const kube = new URL(t.kubeUrl).host;
-  return flags.map((f) => f.startsWith("--allow-net=") ? `${f},${kube}` : f);
-}
-
 Deno.test({
   name:
     "e2e: the agent as uid 1000/gid 0 without capabilities under its allow-lists, storage on a nearly full tmpfs",
-  ignore: !canMountTmpfs(),
+  ignore: !canRunProfileAgent(),
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const host: AgentHost = makeHost();
-    let flags: string[] = [];
     const state = (t: Topology) => `${t.dir}/var/lib/telemetry-log-agent`;
+    const profile = await profileAgent({
+      prepare: (t) => {
+        const r = run("mount", "-t", "tmpfs", "-o", "size=16m,mode=1777", "tmpfs", state(t));
+        assert.ok(r.ok, r.err);
+        return Promise.resolve();
+      },
+      cleanup: (t) => {
+        run("umount", state(t));
+        return Promise.resolve();
+      },
+    });
     const t = await Topology.start({
       rate: 30,
       burstChance: 0.1,
       rotateBytes: 48 * 1024,
-      prepare: async (t) => {
-        const r = run("mount", "-t", "tmpfs", "-o", "size=16m,mode=1777", "tmpfs", state(t));
-        assert.ok(r.ok, r.err);
-        flags = await agentFlags(t, t.agentArgs(), t.agentEnv());
-      },
-      cleanup: async (t) => {
-        run("umount", state(t));
-        await Deno.remove(host.root, { recursive: true });
-      },
-      agentCommand: (_t, args, env) => Promise.resolve(agentCommand(host, flags, args, env)),
+      ...profile.options,
     });
     const faults: { what: string; start: number; end: number }[] = [];
     try {
+      // Exactly the profile's allow-lists and the DaemonSet's arguments: no --set.
+      const cmdline = Deno.readTextFileSync(`/proc/${t.agent!.pid}/cmdline`).split("\0");
+      assert.deepEqual(cmdline.filter((a) => a.startsWith("--allow-")), profile.flags);
+      assert.deepEqual(cmdline.slice(-1 - PROFILE_AGENT_ARGS.length, -1), PROFILE_AGENT_ARGS);
       const posture = /Privilege posture\s+(\{.*\})/.exec(t.agent!.log)?.[1];
       assert.ok(posture, t.agent!.log);
       assert.equal(JSON.parse(posture).uid, UID);
@@ -98,6 +72,12 @@ Deno.test({
       assert.match(JSON.parse(posture).deno, /read=restricted write=restricted net=restricted/);
       const created = await Deno.stat(`${state(t)}/file-log-receiver`);
       assert.equal(created.uid, UID);
+      // The shipped ports, in the namespace: health, and metrics showing that the agent's
+      // k8sattributes listed this node's pods in-cluster (token, CA, kubernetes.default.svc).
+      assert.equal((await profile.get("http://127.0.0.1:13133/")).status, 200);
+      const metrics = (await profile.get("http://127.0.0.1:8888/metrics")).body;
+      const added = /^otelcol_otelsvc_k8s_pod_added(?:_total)?(?:\{[^}]*\})? (\d+)/m.exec(metrics);
+      assert.ok(added && Number(added[1]) > 0, metrics);
       await sleep(4_000);
 
       // Fill the storage filesystem but 48 KiB for 8 s; kill the agent in the middle.

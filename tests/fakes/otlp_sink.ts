@@ -98,8 +98,13 @@ async function openssl(args: string[], cwd: string): Promise<void> {
   }
 }
 
-/** Creates a CA, a server cert for localhost/127.0.0.1 and client certs in a temp dir. */
-export async function makeTestCerts(): Promise<TestCerts> {
+/**
+ * Creates a CA, a server cert for `dnsNames` (localhost) and 127.0.0.1, and client certs in a
+ * temp dir.
+ */
+export async function makeTestCerts(
+  dnsNames: readonly string[] = ["localhost"],
+): Promise<TestCerts> {
   const dir = await Deno.makeTempDir({ prefix: "otlp_sink_certs_" });
   const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
   const ca = async (name: string): Promise<void> =>
@@ -154,7 +159,9 @@ export async function makeTestCerts(): Promise<TestCerts> {
   await leaf(
     "server",
     "test-ca",
-    "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
+    `subjectAltName=${
+      dnsNames.map((n) => `DNS:${n},`).join("")
+    }IP:127.0.0.1\nextendedKeyUsage=serverAuth\n`,
   );
   await leaf("client", "test-ca", "extendedKeyUsage=clientAuth\n");
   await leaf("stranger", "other-ca", "extendedKeyUsage=clientAuth\n");
