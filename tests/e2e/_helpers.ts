@@ -1,11 +1,13 @@
 /**
- * Helpers for the end-to-end tests: waiting on the sink, the final exactly-once check.
+ * Helpers for the end-to-end tests: how the agent runs, waiting on the sink, the final
+ * exactly-once check.
  *
  * @module
  */
 
 import type { SinkStats } from "../../demo/sink.ts";
-import type { Topology } from "../../demo/topology.ts";
+import type { Topology, TopologyOptions } from "../../demo/topology.ts";
+import { canRunProfileAgent, profileAgent } from "./_profile_agent.ts";
 
 /** Resolves after `ms`. */
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -48,4 +50,19 @@ export async function drainAll(
       return await t.stats();
     });
   return { written, records: status.records, lines: status.lines, stats };
+}
+
+/**
+ * How the topology's agent runs: as its DaemonSet runs the agent binary (uid 1000, the
+ * agent profile's flags, see `_profile_agent.ts`) where the machine allows it (root), else
+ * as this user with the `compile` task's flags; `what` says which, for the test's output.
+ */
+export async function agentHooks(): Promise<{ options: TopologyOptions; what: string }> {
+  if (!canRunProfileAgent()) {
+    return { options: {}, what: "agent as this user with the compile task's flags (not root)" };
+  }
+  return {
+    options: (await profileAgent()).options,
+    what: "agent as uid 1000/gid 0 with the agent profile's flags",
+  };
 }

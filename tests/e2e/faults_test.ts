@@ -2,7 +2,9 @@
  * The whole topology under faults while the generator writes and rotates: the agent
  * SIGKILLed and restarted three times, the gateway SIGKILLed and restarted, the sink
  * answering 503 for a while. After recovery every line has arrived; duplicates are counted,
- * reported and bounded.
+ * reported and bounded. The agent runs as its DaemonSet runs the agent binary (uid 1000, the
+ * agent profile's flags) where the machine allows it (`agentHooks`), so it is that process
+ * which is killed and restarted.
  *
  * The bound checked (at-least-once, from the design): a line arrives twice only when a
  * fault cut its acknowledgement — the agent re-reads what it read after its last checkpoint
@@ -21,7 +23,7 @@
 
 import assert from "node:assert/strict";
 import { Topology } from "../../demo/topology.ts";
-import { drainAll, sleep } from "./_helpers.ts";
+import { agentHooks, drainAll, sleep } from "./_helpers.ts";
 
 const MARGIN_MS = 5_000;
 
@@ -31,7 +33,13 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const t = await Topology.start({ rate: 30, burstChance: 0.1, rotateBytes: 48 * 1024 });
+    const agent = await agentHooks();
+    const t = await Topology.start({
+      rate: 30,
+      burstChance: 0.1,
+      rotateBytes: 48 * 1024,
+      ...agent.options,
+    });
     const faults: { what: string; start: number; end: number }[] = [];
     try {
       await sleep(4_000);
@@ -76,7 +84,7 @@ Deno.test({
         if (i >= 0) near[i]!++;
       }
       console.log(
-        `written ${written} records, ${status.rotations} rotations; arrived ${end.unique}; ` +
+        `${agent.what}: written ${written} records, ${status.rotations} rotations; arrived ${end.unique}; ` +
           `${end.duplicates} duplicates (${(end.duplicates / written * 100).toFixed(2)} %); ` +
           `${end.refused} requests refused with 503; faults (down time, duplicates near it): ${
             faults.map((f, i) => `${f.what} ${f.end - f.start} ms ${near[i]}`).join(", ")

@@ -2,7 +2,8 @@
  * The whole topology as separate processes, under normal running: the generator writes and
  * rotates kubelet-style files, the agent (the DaemonSet's config) ships them to the gateway
  * (the Deployment's config), which enriches them from the fake Kubernetes API and exports
- * to the sink. Every line arrives exactly once, with its pod's metadata.
+ * to the sink. Every line arrives exactly once, with its pod's metadata. The agent runs as its
+ * DaemonSet runs the agent binary where the machine allows it (`agentHooks`).
  *
  * @module
  */
@@ -10,14 +11,20 @@
 import assert from "node:assert/strict";
 import { Topology } from "../../demo/topology.ts";
 import { demoPods } from "../../demo/pods.ts";
-import { drainAll, sleep } from "./_helpers.ts";
+import { agentHooks, drainAll, sleep } from "./_helpers.ts";
 
 Deno.test({
   name: "e2e: every generated line arrives exactly once, enriched with its pod's metadata",
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const t = await Topology.start({ rate: 30, burstChance: 0.1, rotateBytes: 48 * 1024 });
+    const agent = await agentHooks();
+    const t = await Topology.start({
+      rate: 30,
+      burstChance: 0.1,
+      rotateBytes: 48 * 1024,
+      ...agent.options,
+    });
     try {
       await sleep(12_000);
       const { written, records, lines, stats } = await drainAll(t, 60_000);
@@ -26,7 +33,7 @@ Deno.test({
       const status = await t.written();
       const check = await t.check(records);
       console.log(
-        `written ${written} records (${lines} CRI lines), ${status.rotations} rotations, ` +
+        `${agent.what}: written ${written} records (${lines} CRI lines), ${status.rotations} rotations, ` +
           `${status.gzipped} gzipped; arrived ${end.unique}, duplicates ${end.duplicates}`,
       );
       assert.ok(status.rotations > 0 && status.gzipped > 0, "the run rotated and gzipped files");
