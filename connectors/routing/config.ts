@@ -10,6 +10,7 @@ import type { PipelineReference } from "../../core/component.ts";
 import type { ConfigReader } from "../../core/config/reader.ts";
 import {
   compileCondition,
+  compileConditionGroup,
   type Condition,
   ERROR_MODES,
   type ErrorMode,
@@ -95,11 +96,12 @@ export function parseRoutingConfig(r: ConfigReader): RoutingConfig {
       }
       return;
     }
-    const route = readRoute(item, index);
-    if (route === undefined) return;
-    for (const pipeline of route.pipelines) {
+    const { route, pipelines } = readRoute(item, index);
+    // Checked even when the route has other errors, so that every mistake shows at once.
+    for (const pipeline of pipelines) {
       references.push({ key: `table::${index}::pipelines`, pipeline });
     }
+    if (route === undefined) return;
     const key = `${route.context}\u0000${route.text.trim()}`;
     const first = seen.get(key);
     if (first !== undefined) {
@@ -128,12 +130,16 @@ function readMatchOnce(r: ConfigReader): boolean {
   return matchOnce;
 }
 
-function readRoute(item: ConfigReader, index: number): Route | undefined {
+function readRoute(
+  item: ConfigReader,
+  index: number,
+): { route: Route | undefined; pipelines: string[] } {
   const context = readContext(item);
   const condition = nonEmpty(item.optionalString("condition"));
   const statement = nonEmpty(item.optionalString("statement"));
   const pipelines = unique(item.stringList("pipelines"));
-  let ok = context !== undefined;
+  const none = { route: undefined, pipelines };
+  let ok = context !== "invalid";
   if (pipelines.length === 0) {
     item.error(
       item.has("pipelines") ? "pipelines" : undefined,
@@ -146,36 +152,36 @@ function readRoute(item: ConfigReader, index: number): Route | undefined {
       undefined,
       `Route #${index} has neither a condition nor a statement: write exactly one of them`,
     );
-    return undefined;
+    return none;
   }
   if (condition !== undefined && statement !== undefined) {
     item.error(
       "statement",
       `Route #${index} has both a condition and a statement: write exactly one of them`,
     );
-    return undefined;
+    return none;
   }
-  if (context === undefined) return undefined;
-  let compiled: { text: string; condition: Condition } | undefined;
+  if (context === "invalid") return none;
+  let compiled: Compiled | undefined;
   if (statement !== undefined) {
     if (context === "request") {
       item.error(
         "statement",
         'The request context takes a condition, not a statement: write `condition: request["<header>"] == "<value>"`',
       );
-      return undefined;
+      return none;
     }
     compiled = compileStatement(item, statement, context);
   } else {
     compiled = compile(item, "condition", condition!, 0, context);
   }
-  return ok && compiled ? { context, ...compiled, pipelines, index } : undefined;
+  return { route: ok && compiled ? { ...compiled, pipelines, index } : undefined, pipelines };
 }
 
-/** The route's context ("resource" when not written), or undefined after reporting it. */
-function readContext(item: ConfigReader): RouteContext | undefined {
+/** The route's written context, undefined when not written, "invalid" after reporting it. */
+function readContext(item: ConfigReader): RouteContext | undefined | "invalid" {
   const text = nonEmpty(item.optionalString("context"));
-  if (text === undefined) return "resource";
+  if (text === undefined) return undefined;
   if ((CONTEXTS as readonly string[]).includes(text)) return text as RouteContext;
   item.error(
     "context",
@@ -187,14 +193,17 @@ function readContext(item: ConfigReader): RouteContext | undefined {
         JSON.stringify(text)
       }: must be one of "resource" (the default), "log", "request"`,
   );
-  return undefined;
+  return "invalid";
 }
+
+/** A compiled condition, the context it runs in and its text. */
+type Compiled = Pick<Route, "context" | "text" | "condition">;
 
 function compileStatement(
   item: ConfigReader,
   statement: string,
-  context: RouteContext,
-): { text: string; condition: Condition } | undefined {
+  context: RouteContext | undefined,
+): Compiled | undefined {
   const m = STATEMENT.exec(statement);
   if (m === null) {
     item.error(
@@ -207,25 +216,36 @@ function compileStatement(
   return compile(item, "statement", m[2], m[1]!.length + "where".length, context);
 }
 
-/** Compiles `text`; a syntax error is reported at `key` with its column in the written value. */
+/**
+ * Compiles `text` in `written`, or without a written context as upstream: in the context its
+ * paths name (`log.body`, `resource.attributes[…]`), else in the resource context. A syntax
+ * error is reported at `key` with its column in the written value.
+ */
 function compile(
   item: ConfigReader,
   key: string,
   text: string,
   offset: number,
-  context: RouteContext,
-): { text: string; condition: Condition } | undefined {
+  written: RouteContext | undefined,
+): Compiled | undefined {
+  const context = written ?? "resource";
   try {
-    return { text: text.trim(), condition: compileCondition(text, context) };
+    return { context, text: text.trim(), condition: compileCondition(text, context) };
   } catch (err) {
     if (!(err instanceof OttlSyntaxError)) throw err;
+    if (written === undefined) {
+      const inferred = compileConditionGroup([text], undefined);
+      const { context } = inferred;
+      if (inferred.errors.length === 0 && (context === "log" || context === "resource")) {
+        return { context, text: text.trim(), condition: inferred.conditions[0]!.eval };
+      }
+    }
     const what = err.message.replace(/ at column \d+$/, "");
-    const written = item.optionalString(key);
     item.error(
       key,
-      `${key === "statement" ? "Statement" : "Condition"} '${written}': ${what} at column ${
-        err.col + offset
-      }`,
+      `${key === "statement" ? "Statement" : "Condition"} '${
+        item.optionalString(key)
+      }': ${what} at column ${err.col + offset}`,
     );
     return undefined;
   }

@@ -177,3 +177,18 @@ Deno.test("unknown keys are errors with a suggestion", () => {
     /default_pipeline: Unknown key "default_pipeline" \(did you mean "default_pipelines"\?\)/,
   );
 });
+
+Deno.test("without a context, paths that name theirs choose it (upstream's inference), else resource", () => {
+  const contextOf = (condition: string) => parse(route({ condition })).config.routes[0]?.context;
+  assert.equal(contextOf('log.attributes["level"] == "error"'), "log");
+  assert.equal(contextOf('resource.attributes["a"] == "x" and log.body == "y"'), "log");
+  assert.equal(contextOf('resource.attributes["a"] == "x"'), "resource");
+  assert.equal(contextOf('attributes["a"] == "x"'), "resource");
+  // The scope context does not route here (nor upstream): the resource context's error shows.
+  const { errors } = parse(route({ condition: 'scope.name == "x"' }));
+  assert.equal(errors.length, 1);
+  assert.match(errors[0]!, /Unsupported path "scope.name" in the resource context/);
+  // A written context is not second-guessed.
+  const written = parse(route({ context: "resource", condition: 'log.body == "x"' })).errors;
+  assert.match(written[0]!, /Unsupported path "log.body" in the resource context/);
+});

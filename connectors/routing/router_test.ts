@@ -387,3 +387,14 @@ Deno.test("downstream errors: retryable when any part may succeed on a retry, pe
   assert.ok(isPermanent(await refusing(new PermanentError("a"), new PermanentError("b"))));
   assert.ok(!isPermanent(await refusing(new RetryableError("a"), new RetryableError("b"))));
 });
+
+Deno.test("a route without a context whose paths name the log context routes record by record", async () => {
+  const [errors, rest] = [sink(), sink()];
+  const { connector: c } = connector({
+    default_pipelines: ["logs/rest"],
+    table: [{ condition: 'log.attributes["level"] == "error"', pipelines: ["logs/errors"] }],
+  }, { "logs/errors": errors, "logs/rest": rest });
+  await c.consume(batch([NS("a"), [rec("e", { level: "error" }), rec("i")]]), {});
+  assert.deepEqual(bodiesOf(errors), ["e"]);
+  assert.deepEqual(bodiesOf(rest), ["i"]);
+});
