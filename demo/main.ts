@@ -19,6 +19,13 @@ function arg(name: string): string | undefined {
   return i >= 0 && i + 1 < Deno.args.length ? Deno.args[i + 1]! : undefined;
 }
 
+/**
+ * How long each collector may drain at Ctrl-C before SIGKILL. Nothing accepted is lost by
+ * the kill: the agent's queue is on disk (it survives SIGKILL), and the gateway answers the
+ * agent only once the backend accepted, so what it holds is still in the agent's queue.
+ */
+const GRACE_MS = 5_000;
+
 const sets: string[] = [];
 Deno.args.forEach((a, i) => {
   if (a === "--set" && i + 1 < Deno.args.length) sets.push("--set", Deno.args[i + 1]!);
@@ -31,6 +38,8 @@ const startup = Topology.start({
   showSink: backend === undefined,
   backend,
   gatewaySets: sets,
+  // Ctrl-C reaches only this process, which stops the others in order (see stop below).
+  ownSessions: true,
 });
 let stopping: Promise<void> | undefined;
 const stop = () => {
@@ -38,13 +47,15 @@ const stop = () => {
   stopping ??= (async () => {
     console.log("\nstopping: generator, agent, gateway, sink …");
     const topology = await startup.catch(() => undefined);
-    await topology?.stop();
+    await topology?.stop({ graceMs: GRACE_MS, report: (line) => console.log(`  ${line}`) });
     console.log("stopped; nothing left behind");
     Deno.exit(0);
   })();
 };
 Deno.addSignalListener("SIGINT", stop);
 Deno.addSignalListener("SIGTERM", stop);
+// A closed terminal: its children are in their own sessions and would not hear it.
+Deno.addSignalListener("SIGHUP", stop);
 
 const topology = await startup.catch((err) => {
   console.error(`the demo could not start: ${err instanceof Error ? err.message : err}`);

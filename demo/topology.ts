@@ -47,6 +47,11 @@ export interface TopologyOptions {
   prepare?: (t: Topology) => Promise<void>;
   /** Runs after the processes stopped, before the directory is removed (e.g. unmounts). */
   cleanup?: (t: Topology) => Promise<void>;
+  /**
+   * Each process in its own session, so a terminal's Ctrl-C reaches only the caller, which
+   * stops them in order ({@linkcode Topology.stop}) instead of all at once.
+   */
+  ownSessions?: boolean;
 }
 
 /** A free loopback TCP port (bound and released). */
@@ -173,6 +178,7 @@ export class Topology {
       stdin: "piped",
       stdout: "piped",
       stderr: "inherit",
+      detached: options.ownSessions,
     }).spawn();
     let sink: Deno.ChildProcess | undefined;
     let sinkUrl = options.backend ?? "";
@@ -193,6 +199,7 @@ export class Topology {
           ],
           stdout: "piped",
           stderr: "inherit",
+          detached: options.ownSessions,
         }).spawn();
         const out = new LineWaiter(sink.stdout);
         const port = (await out.next(/^sink (\d+)$/, "the sink's port"))[1];
@@ -314,6 +321,7 @@ export class Topology {
         ...this.options.gatewayEnv,
       },
       logFile: `${this.dir}/gateway.log`,
+      detached: this.options.ownSessions,
     });
   }
 
@@ -325,6 +333,7 @@ export class Topology {
         args: this.agentArgs(),
         env: this.agentEnv(),
         logFile,
+        detached: this.options.ownSessions,
       });
       return;
     }
@@ -335,6 +344,7 @@ export class Topology {
       clearEnv: true,
       stdout: "null",
       stderr: "piped",
+      detached: this.options.ownSessions,
     }).spawn();
     this.agent = new CollectorProcess(child, logFile);
     await this.agent.ready;
@@ -371,16 +381,48 @@ export class Topology {
     return await r.json();
   }
 
-  /** Stops everything (generator first, then agent, gateway, sink) and removes the directory. */
-  async stop(): Promise<void> {
+  /**
+   * Stops everything in order and removes the directory: the generator first, then the agent
+   * while the gateway and the sink still run (so it hands over what it read), then the
+   * gateway while the sink runs, then the sink. Each collector gets SIGTERM and `graceMs` to
+   * drain before SIGKILL. `report` hears how each collector ended and, with the demo's sink,
+   * how many of the written lines arrived.
+   */
+  async stop(
+    o: { graceMs?: number; report?: (line: string) => void } = {},
+  ): Promise<void> {
+    const graceMs = o.graceMs ?? 20_000;
     await end(this.generator).catch(() => {});
     await this.#generatorIn.close().catch(() => {});
-    await this.agent?.stop(20_000).catch(() => {});
-    await this.gateway?.stop(20_000).catch(() => {});
-    if (this.sink !== undefined) await end(this.sink).catch(() => {});
+    for (const [name, c] of [["agent", this.agent], ["gateway", this.gateway]] as const) {
+      if (c === undefined) continue;
+      const t0 = performance.now();
+      const status = await c.stop(graceMs).catch(() => undefined);
+      const took = ((performance.now() - t0) / 1000).toFixed(1);
+      o.report?.(`${name}: ${exitText(status, graceMs)} after ${took} s`);
+    }
+    if (this.sink !== undefined) {
+      if (o.report !== undefined) {
+        const [written, s] = await Promise.all([this.written(), this.stats()]).catch(() => []);
+        if (written !== undefined && s !== undefined) {
+          const n = written.records.reduce((a, b) => a + b, 0);
+          const unread = n > s.unique ? `; ${n - s.unique} not read before the agent stopped` : "";
+          o.report(
+            `sink: ${s.unique} of the ${n} lines written arrived, ${s.duplicates} twice${unread}`,
+          );
+        }
+      }
+      await end(this.sink).catch(() => {});
+    }
     await this.options.cleanup?.(this).catch(() => {});
     await Deno.remove(this.dir, { recursive: true }).catch(() => {});
   }
+}
+
+function exitText(status: Deno.CommandStatus | undefined, graceMs: number): string {
+  if (status === undefined) return "gone";
+  if (status.signal === "SIGKILL") return `killed, not done within ${graceMs / 1000} s`;
+  return status.signal !== null ? `ended by ${status.signal}` : `exit ${status.code}`;
 }
 
 function kubeconfig(server: string): string {

@@ -1,6 +1,10 @@
 /**
  * `deno task demo` as a user runs it: enriched records on its output within 20 s, and after
- * SIGINT (Ctrl-C) it exits 0 leaving no process and no file behind.
+ * SIGINT (Ctrl-C) it exits 0 leaving no process and no file behind. "Cleanly" means more than
+ * that: the demo stops its processes in order (its children are in their own sessions, so the
+ * terminal's SIGINT reaches only the demo), so the agent hands over what it read while the
+ * gateway and the sink still run and both collectors exit by themselves (exit 0) instead of
+ * being killed after the demo's 5 s grace, and nothing arrived twice.
  *
  * @module
  */
@@ -75,6 +79,9 @@ Deno.test({
     assert.ok(dir !== undefined && pids.length === 2, out);
     assert.equal(status.code, 0, err);
     assert.match(out, /stopped; nothing left behind/);
+    assert.match(out, /^ {2}agent: exit 0 after/m, out.slice(out.indexOf("stopping")));
+    assert.match(out, /^ {2}gateway: exit 0 after/m, out.slice(out.indexOf("stopping")));
+    assert.match(out, /^ {2}sink: \d+ of the \d+ lines written arrived, 0 twice/m);
     assert.throws(() => Deno.statSync(dir), Deno.errors.NotFound, `${dir} is left behind`);
     assert.deepEqual(processesMentioning(dir), []);
     assert.deepEqual(pids.filter(alive), []);

@@ -17,6 +17,8 @@ export interface CollectorSpawnOptions {
   runFlags?: string[];
   /** Where stderr goes besides the kept tail (a log file), if anywhere. */
   logFile?: string;
+  /** In its own session, so a terminal's Ctrl-C does not reach it (the demo stops it). */
+  detached?: boolean;
 }
 
 /** A running collector process. */
@@ -66,6 +68,7 @@ export class CollectorProcess {
       env: o.env,
       stdout: "null",
       stderr: "piped",
+      detached: o.detached,
     }).spawn();
     const c = new CollectorProcess(child, o.logFile);
     await c.ready;
