@@ -406,7 +406,10 @@ export class Topology {
         const [written, s] = await Promise.all([this.written(), this.stats()]).catch(() => []);
         if (written !== undefined && s !== undefined) {
           const n = written.records.reduce((a, b) => a + b, 0);
-          const unread = n > s.unique ? `; ${n - s.unique} not read before the agent stopped` : "";
+          // Not accepted yet (still in the files) or accepted and kept in the agent's queue.
+          const unread = n > s.unique
+            ? `; ${n - s.unique} were still in the log files or the agent's queue on disk`
+            : "";
           o.report(
             `sink: ${s.unique} of the ${n} lines written arrived, ${s.duplicates} twice${unread}`,
           );
