@@ -66,6 +66,8 @@ export class RoutingConnector implements Connector {
   readonly #routeSet: readonly number[];
   readonly #comboSet = new Map<string, number>();
   readonly #defaultSet: number;
+  /** True when no route reads records (only resource and request routes). */
+  readonly #perResource: boolean;
   readonly #ctx: EvalContext = {
     resource: newResource(),
     scope: newScope(),
@@ -104,6 +106,7 @@ export class RoutingConnector implements Connector {
     this.#defaultSet = config.defaultPipelines.length > 0
       ? this.#setOf(config.defaultPipelines)
       : DROP;
+    this.#perResource = config.routes.every((r) => r.context !== "log");
     this.#requestMatch = new Int8Array(config.routes.length);
     this.#resourceMatch = new Int8Array(config.routes.length);
   }
@@ -170,12 +173,18 @@ export class RoutingConnector implements Connector {
     for (const rl of logs.resourceLogs) {
       c.resource = rl.resource;
       resourceMatch.fill(-1);
+      // Without log routes, every record of a resource goes the same way: decide once.
+      let ofResource: number | undefined;
       for (const sl of rl.scopeLogs) {
         c.scope = sl.scope;
         const records = sl.logRecords;
         for (let i = 0; i < records.length; i++) {
-          c.record = records[i]!;
-          const set = matchOnce ? this.#firstMatch(c) : this.#allMatches(c);
+          let set = ofResource;
+          if (set === undefined) {
+            c.record = records[i]!;
+            set = matchOnce ? this.#firstMatch(c) : this.#allMatches(c);
+            if (this.#perResource) ofResource = set;
+          }
           if (k === 0) first = set;
           else if (set !== first) mixed = true;
           assigned[k++] = set;
@@ -234,43 +243,61 @@ export class RoutingConnector implements Connector {
     }
   }
 
-  /** The parts of `logs` per target set (sparse by set), resource and scope structure kept. */
+  /**
+   * The parts of `logs` per target set (sparse by set), resource and scope structure kept. A
+   * resource or scope whose records all go one way is handed on as it is; where one is split,
+   * each later part gets its own copy of the resource or scope when a pipeline may change it.
+   */
   #split(logs: Logs, assigned: Int32Array): Logs[] {
     const parts: Logs[] = [];
-    const rlOf: ResourceLogs[] = [];
-    const slOf: ScopeLogs[] = [];
-    const rlMark: number[] = [];
-    const slMark: number[] = [];
     const copy = this.#copyShared;
     let k = 0;
-    let slSeq = 0;
-    logs.resourceLogs.forEach((rl, ri) => {
+    for (const rl of logs.resourceLogs) {
+      const n = rl.scopeLogs.reduce((sum, sl) => sum + sl.logRecords.length, 0);
+      const whole = sameSet(assigned, k, n);
+      if (whole !== undefined) {
+        if (whole !== DROP && n > 0) (parts[whole] ??= { resourceLogs: [] }).resourceLogs.push(rl);
+        k += n;
+        continue;
+      }
       let resourceTaken = false;
+      const rlOf: ResourceLogs[] = []; // by set
+      const resourceFor = (set: number): ResourceLogs => {
+        let target = rlOf[set];
+        if (target === undefined) {
+          const resource = resourceTaken && copy ? cloneResource(rl.resource) : rl.resource;
+          resourceTaken = true;
+          target = { resource, scopeLogs: [], schemaUrl: rl.schemaUrl };
+          rlOf[set] = target;
+          (parts[set] ??= { resourceLogs: [] }).resourceLogs.push(target);
+        }
+        return target;
+      };
       for (const sl of rl.scopeLogs) {
-        slSeq++;
+        const records = sl.logRecords;
+        const all = sameSet(assigned, k, records.length);
+        if (all !== undefined) {
+          if (all !== DROP && records.length > 0) resourceFor(all).scopeLogs.push(sl);
+          k += records.length;
+          continue;
+        }
         let scopeTaken = false;
-        for (const record of sl.logRecords) {
+        const slOf: ScopeLogs[] = []; // by set
+        for (const record of records) {
           const set = assigned[k++]!;
           if (set === DROP) continue;
-          if (rlMark[set] !== ri) {
-            rlMark[set] = ri;
-            // A later part gets its own resource when a pipeline may change it.
-            const resource = resourceTaken && copy ? cloneResource(rl.resource) : rl.resource;
-            resourceTaken = true;
-            rlOf[set] = { resource, scopeLogs: [], schemaUrl: rl.schemaUrl };
-            (parts[set] ??= { resourceLogs: [] }).resourceLogs.push(rlOf[set]!);
-          }
-          if (slMark[set] !== slSeq) {
-            slMark[set] = slSeq;
+          let target = slOf[set];
+          if (target === undefined) {
             const scope = scopeTaken && copy ? cloneScope(sl.scope) : sl.scope;
             scopeTaken = true;
-            slOf[set] = { scope, logRecords: [], schemaUrl: sl.schemaUrl };
-            rlOf[set]!.scopeLogs.push(slOf[set]!);
+            target = { scope, logRecords: [], schemaUrl: sl.schemaUrl };
+            slOf[set] = target;
+            resourceFor(set).scopeLogs.push(target);
           }
-          slOf[set]!.logRecords.push(record);
+          target.logRecords.push(record);
         }
       }
-    });
+    }
     return parts;
   }
 
@@ -293,6 +320,14 @@ export class RoutingConnector implements Connector {
     }
     return set;
   }
+}
+
+/** The set of `assigned[from … from+n)` when they are all the same (DROP for none), else undefined. */
+function sameSet(assigned: Int32Array, from: number, n: number): number | undefined {
+  if (n === 0) return DROP;
+  const set = assigned[from]!;
+  for (let i = from + 1; i < from + n; i++) if (assigned[i] !== set) return undefined;
+  return set;
 }
 
 function cloneResource(r: Resource): Resource {
