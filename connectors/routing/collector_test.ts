@@ -7,6 +7,7 @@
 
 import assert from "node:assert/strict";
 import { BUILTIN_FACTORIES } from "../../components.ts";
+import { routingFactory } from "./mod.ts";
 import { fromPlain } from "../../core/config/node.ts";
 import { loadConfig } from "../../core/config/load.ts";
 import { ConfigIssues } from "../../core/config/reader.ts";
@@ -15,6 +16,7 @@ import { encodeLogsRequest } from "../../core/pdata/otlp_proto.ts";
 import { Registry } from "../../core/registry.ts";
 import { Collector } from "../../core/service/collector.ts";
 import { type CollectorConfig, parseCollectorConfig } from "../../core/service/config.ts";
+import { CAPTURED, TEST_FACTORIES } from "../../tests/fakes/components.ts";
 import { type OtlpSink, startOtlpSink } from "../../tests/fakes/otlp_sink.ts";
 import { repoPath } from "../../tests/fakes/run.ts";
 import { batch, bodiesIn, rec } from "./_testing.ts";
@@ -213,4 +215,47 @@ Deno.test("collector: examples/routing_namespaces_to_tenants.yaml sends ns-a and
       "r-ns-c-1",
     ],
   });
+});
+
+Deno.test("collector: a pipeline routed to that changes data does not change what another exporter of the routing pipeline got", async () => {
+  const key = `routing-${crypto.randomUUID()}`;
+  const issues = new ConfigIssues();
+  const config = parseCollectorConfig(
+    fromPlain({
+      receivers: { testgen: { batches: 2, batch_size: 5 } },
+      processors: { tag: { key: "routed", value: "yes" } },
+      exporters: { "capture/raw": { key: `${key}-raw` }, "capture/a": { key: `${key}-a` } },
+      connectors: {
+        routing: { table: [{ condition: 'attributes["source"] == "rec"', pipelines: ["logs/a"] }] },
+      },
+      service: {
+        telemetry: { metrics: { level: "none" } },
+        pipelines: {
+          "logs/in": { receivers: ["testgen"], exporters: ["routing", "capture/raw"] },
+          "logs/a": { receivers: ["routing"], processors: ["tag"], exporters: ["capture/a"] },
+        },
+      },
+    }),
+    new Registry([...TEST_FACTORIES, routingFactory]),
+    issues,
+  );
+  assert.deepEqual(issues.errors, []);
+  const collector = new Collector(config, { logSink: () => {} });
+  await collector.start();
+  await collector.shutdown();
+  const routed = (k: string) =>
+    (CAPTURED.get(k) ?? []).flatMap((l) =>
+      l.resourceLogs.flatMap((rl) =>
+        rl.scopeLogs.flatMap((sl) =>
+          sl.logRecords.map((r) => getAttribute(r.attributes, "routed")?.kind ?? "absent")
+        )
+      )
+    );
+  try {
+    assert.deepEqual(routed(`${key}-a`), Array(10).fill("string"));
+    assert.deepEqual(routed(`${key}-raw`), Array(10).fill("absent"));
+  } finally {
+    CAPTURED.delete(`${key}-raw`);
+    CAPTURED.delete(`${key}-a`);
+  }
 });

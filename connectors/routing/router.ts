@@ -50,7 +50,7 @@ interface BatchErrors {
 
 /** A `routing` connector instance. */
 export class RoutingConnector implements Connector {
-  /** True when a pipeline it feeds changes data: a shared input must then be copied for it. */
+  /** True when a pipeline it routes to changes data: a shared input must be copied for it. */
   readonly mutatesData: boolean;
   readonly #cfg: RoutingConfig;
   readonly #routes: readonly Route[];
@@ -99,9 +99,8 @@ export class RoutingConnector implements Connector {
         );
       }
     }
-    this.mutatesData = [...next.values()].some((c) => c.mutatesData);
-    this.#copyShared = new Set(named).size > 1 &&
-      named.some((id) => next.get(id)!.mutatesData);
+    this.mutatesData = named.some((id) => next.get(id)!.mutatesData);
+    this.#copyShared = this.mutatesData && new Set(named).size > 1;
     this.#routeSet = config.routes.map((r) => this.#setOf(r.pipelines));
     this.#defaultSet = config.defaultPipelines.length > 0
       ? this.#setOf(config.defaultPipelines)
