@@ -18,7 +18,7 @@
  *   port, and the generator's fake API behind TLS with a certificate for
  *   `kubernetes.default.svc`.
  *
- * Needs root, unshare (mount + net), overlayfs, nsenter, setpriv, ip and openssl.
+ * Needs root, unshare (mount + net), overlayfs, nsenter, setpriv and openssl.
  *
  * @module
  */
@@ -57,7 +57,7 @@ export function canRunProfileAgent(): boolean {
       "private",
       "sh",
       "-c",
-      'ip link set lo up && mount -t tmpfs tmpfs "$0" && mkdir "$0/u" "$0/w" && ' +
+      'mount -t tmpfs tmpfs "$0" && mkdir "$0/u" "$0/w" && ' +
       'mount -t overlay overlay -o "lowerdir=/etc,upperdir=$0/u,workdir=$0/w" /etc',
       d,
     ]);
@@ -91,7 +91,6 @@ function forward(path: string, target: () => { hostname: string; port: number })
 
 /** The namespace set-up: `graft SRC DST` for each pair in `$@`, then exec the bridge. */
 const SETUP = `set -e
-ip link set lo up
 mount -t tmpfs -o mode=0755 tmpfs "$UPPER"
 graft() {
   p=$2
@@ -192,6 +191,7 @@ export async function profileAgent(own: {
         "--allow-net",
         "--allow-read",
         "--allow-write",
+        "--allow-ffi",
         new URL("./_ns_bridge.ts", import.meta.url).pathname,
         "--cert",
         certs.serverCertFile,
