@@ -65,6 +65,14 @@ Deno.test({
       const cmdline = Deno.readTextFileSync(`/proc/${t.agent!.pid}/cmdline`).split("\0");
       assert.deepEqual(cmdline.filter((a) => a.startsWith("--allow-")), profile.flags);
       assert.deepEqual(cmdline.slice(-1 - PROFILE_AGENT_ARGS.length, -1), PROFILE_AGENT_ARGS);
+      // No capabilities in any set (the posture line cannot tell: Deno keeps /proc from it).
+      const status = Deno.readTextFileSync(`/proc/${t.agent!.pid}/status`);
+      for (const set of ["CapInh", "CapPrm", "CapEff", "CapAmb"]) {
+        assert.match(status, new RegExp(`^${set}:\\s+0+$`, "m"), status);
+      }
+      assert.match(status, new RegExp(`^Uid:\\s+${UID}\\s+${UID}\\s+${UID}\\s+${UID}$`, "m"));
+      assert.match(status, new RegExp(`^Gid:\\s+${GID}\\s+${GID}\\s+${GID}\\s+${GID}$`, "m"));
+      assert.match(status, /^Groups:\s*$/m, "no supplementary groups");
       const posture = /Privilege posture\s+(\{.*\})/.exec(t.agent!.log)?.[1];
       assert.ok(posture, t.agent!.log);
       assert.equal(JSON.parse(posture).uid, UID);
