@@ -462,6 +462,10 @@ Deno.test("filter log_conditions config errors: exclusion as upstream, paths wit
     errorsOf({ log_conditions: [null] }),
     /log_conditions::0: condition cannot be empty/,
   );
+  assert.match(
+    errorsOf({ log_conditions: [{ conditions: ["log.body == 1", ["x"]] }] }),
+    /log_conditions::0::conditions::1: Expected a condition \(a string\)/,
+  );
   assert.equal(
     errorsOf({ log_conditions: [{ conditions: ["log.body == 1"], error_mode: "silent" }] }),
     "",

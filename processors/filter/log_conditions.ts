@@ -57,11 +57,10 @@ function readTexts(
   items.forEach((item, i) => {
     const itemPath = node.type === "seq" ? `${path}::${i}` : path;
     if (item.type !== "scalar" || item.value === null) {
-      r.issues.error(
-        itemPath,
-        "condition cannot be empty: write a condition (a string)",
-        item.pos ?? fallback,
-      );
+      const message = item.type === "scalar"
+        ? "condition cannot be empty: write a condition (a string)"
+        : "Expected a condition (a string)";
+      r.issues.error(itemPath, message, item.pos ?? fallback);
       return;
     }
     const text = typeof item.value === "string" ? item.value : item.raw;
