@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { AdmissionCheck } from "./admission.ts";
 import type { StatusEvent } from "./componentstatus/mod.ts";
 import type { ConfigReader } from "./config/reader.ts";
 import type { LogsConsumer } from "./consumer.ts";
@@ -123,6 +124,11 @@ export interface CreateSettings {
   readonly componentLabels: Readonly<Record<string, string>>;
   /** The collector's build information (for User-Agent and the like). */
   readonly buildInfo: BuildInfo;
+  /**
+   * Receivers only: asks the processors of the pipelines the receiver feeds whether they would
+   * refuse data now (memory_limiter), so that a request can be refused before it is read.
+   */
+  readonly admission?: AdmissionCheck;
 }
 
 /** Name and version of this build. */

@@ -32,6 +32,7 @@ import {
   statusEvent,
   type StatusWatcher,
 } from "../componentstatus/mod.ts";
+import { admissionCheck, type AdmissionGate, isAdmissionGate } from "../admission.ts";
 import { settledWithin } from "../async.ts";
 import { StatusReporter } from "../componentstatus/reporter.ts";
 import type { ConsumeContext, LogsConsumer } from "../consumer.ts";
@@ -125,6 +126,7 @@ export class Graph {
     // pipelines those feed) exist before it. Start order follows build order.
     const pipelineNodes: GraphNode[] = [];
     const heads = new Map<string, LogsConsumer>();
+    const gates = new Map<string, AdmissionGate[]>(); // per pipeline, for its receivers
     const connectors = new Map<string, LogsConsumer & Component>();
     const byId = new Map(config.pipelines.map((p) => [p.id, p]));
     const { order } = orderPipelines(config.pipelines, isConnector);
@@ -153,6 +155,7 @@ export class Graph {
           outgoing,
         );
         mutates ||= component.mutatesData;
+        if (isAdmissionGate(component)) gates.set(p.id, [...gates.get(p.id) ?? [], component]);
         next = observeProcessorItems(component, options.metrics, labels, "incoming");
         built.unshift({ ...node("processor", c.id, component, [p.id]), pipeline: p.id });
       }
@@ -168,8 +171,9 @@ export class Graph {
       const pipelines = pipelinesListing("receivers", idText);
       const targets = pipelines.map((id) => heads.get(id)!);
       // Receivers count what they hand on themselves, through core/receiverhelper.
+      const admission = admissionCheck(pipelines.flatMap((id) => gates.get(id) ?? []));
       const component = (c.factory as ReceiverFactory).create(
-        this.#settings(c),
+        admission ? { ...this.#settings(c), admission } : this.#settings(c),
         c.config,
         fanout(targets),
       );
