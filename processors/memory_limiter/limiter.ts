@@ -94,6 +94,11 @@ export class MemoryLimiter {
     return this.#mustRefuse;
   }
 
+  /** Time between two measurements, in milliseconds. */
+  get checkIntervalMs(): number {
+    return this.#cfg.checkIntervalMs;
+  }
+
   /** The limits in force (after the first start). */
   get limits(): Limits | undefined {
     return this.#limits;

@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { AdmissionGate, AdmissionRefusal } from "../../core/admission.ts";
 import type { CreateSettings, Host, Processor } from "../../core/component.ts";
 import { type ConsumeContext, type LogsConsumer, RetryableError } from "../../core/consumer.ts";
 import { logRecordCount, type Logs } from "../../core/pdata/logs.ts";
@@ -19,7 +20,7 @@ export const MEMORY_LIMITER_METRICS = {
 } as const;
 
 /** One pipeline's instance; the limiter behind it may be shared with other pipelines. */
-export class MemoryLimiterProcessor implements Processor {
+export class MemoryLimiterProcessor implements Processor, AdmissionGate {
   readonly mutatesData = false;
   readonly #limiter: MemoryLimiter;
   readonly #next: LogsConsumer;
@@ -57,6 +58,19 @@ export class MemoryLimiterProcessor implements Processor {
     const host = this.#host;
     this.#host = undefined;
     await this.#limiter.shutdown(host);
+  }
+
+  /**
+   * For receivers, before they read a request (core/admission.ts): the refusal `consume` would
+   * give now, with the next measurement as the time to retry. Counts nothing: no records
+   * were read.
+   */
+  admission(): AdmissionRefusal | undefined {
+    if (!this.#limiter.refuse()) return undefined;
+    return {
+      message: DATA_REFUSED_MESSAGE,
+      retryAfterMs: Math.max(1000, this.#limiter.checkIntervalMs),
+    };
   }
 
   /** Refuses with a {@linkcode RetryableError} while memory is above the soft limit. */
