@@ -8,6 +8,7 @@
  */
 
 import zlib from "node:zlib";
+import type { BudgetHolder, ByteBudget } from "../admission.ts";
 
 /** The body could not be read: too large, undecodable, truncated or too slow (HTTP 400). */
 export class BodyError extends Error {
@@ -86,16 +87,42 @@ function concat(chunks: readonly Uint8Array[], total: number): Uint8Array {
   return out;
 }
 
-/** Reads a body's chunks, counting the bytes on the wire; failures become `BodyError`s. */
+/** Bytes of a {@linkcode ByteBudget} that one request's body takes as it is read. */
+export interface BodyBudget {
+  readonly budget: ByteBudget;
+  readonly holder: BudgetHolder;
+}
+
+/** Most bytes a budgeted read asks for at once. */
+const READ_STEP = 64 * 1024;
+
+/**
+ * Reads a body's chunks, counting the bytes on the wire; failures become `BodyError`s. With a
+ * budget, bytes are taken before they are read: the rest of a declared `Content-Length` in one
+ * go, otherwise {@linkcode READ_STEP} at a time (`Deno.serve` hands bodies over in chunks of at
+ * most 64 KiB); what a chunk did not use stays taken for the next one, and a larger chunk (the
+ * node:https transport) is charged for the excess as it arrives.
+ */
 class WireReader {
   readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
   readonly #limit: number;
+  readonly #budget: BodyBudget | undefined;
+  readonly #expected: number | undefined;
+  /** Bytes taken from the budget and not read yet. */
+  #credit = 0;
   #aborted: BodyError | undefined;
   bytes = 0;
 
-  constructor(body: ReadableStream<Uint8Array>, limit: number) {
+  constructor(
+    body: ReadableStream<Uint8Array>,
+    limit: number,
+    budget?: BodyBudget,
+    expected?: number,
+  ) {
     this.#reader = body.getReader();
     this.#limit = limit;
+    this.#budget = budget;
+    this.#expected = expected;
   }
 
   /** Ends the read: the pending and every later `next` throw `err`. */
@@ -107,22 +134,51 @@ class WireReader {
   /** The next chunk, or undefined at the end. */
   async next(): Promise<Uint8Array | undefined> {
     if (this.#aborted) throw this.#aborted;
+    const b = this.#budget;
     let step: ReadableStreamReadResult<Uint8Array>;
     try {
+      if (b !== undefined && this.#credit === 0) {
+        // A request with a declared length never waits holding part of its body.
+        const want = this.#expected === undefined
+          ? READ_STEP
+          : Math.min(this.#expected - this.bytes, this.#limit + 1 - this.bytes);
+        if (want > 0) await b.budget.acquire(b.holder, want);
+        this.#credit = Math.max(0, want);
+      }
       step = await this.#reader.read();
     } catch (err) {
+      this.#dropCredit();
+      if (isBudgetRefusal(err)) throw err;
       throw this.#aborted ??
         new BodyError(`cannot read the body: ${err instanceof Error ? err.message : err}`);
     }
+    if (step.done || this.#aborted) this.#dropCredit();
     if (this.#aborted) throw this.#aborted; // a cancel makes the pending read look "done"
     if (step.done) return undefined;
-    this.bytes += step.value.length;
+    const n = step.value.length;
+    this.bytes += n;
     if (this.bytes > this.#limit) {
       this.abort(tooLarge(this.#limit));
+      this.#dropCredit();
       throw this.#aborted;
+    }
+    if (b !== undefined) {
+      const excess = n - this.#credit;
+      this.#credit = Math.max(0, this.#credit - n);
+      if (excess > 0) await b.budget.acquire(b.holder, excess);
     }
     return step.value;
   }
+
+  /** Gives back what was taken for bytes that never came. */
+  #dropCredit(): void {
+    if (this.#credit > 0) this.#budget!.budget.release(this.#budget!.holder, this.#credit);
+    this.#credit = 0;
+  }
+}
+
+function isBudgetRefusal(err: unknown): boolean {
+  return err instanceof Error && err.name === "BudgetExhaustedError";
 }
 
 /**
@@ -137,6 +193,8 @@ export async function readBody(
   encoding: string,
   limit: number,
   signal?: AbortSignal,
+  budget?: BodyBudget,
+  expectedLength?: number,
 ): Promise<Uint8Array> {
   if (encoding !== "" && !ENCODINGS.includes(encoding)) {
     throw new BodyError(`unsupported Content-Encoding: ${encoding}`);
@@ -145,7 +203,7 @@ export async function readBody(
     if (encoding === "") return new Uint8Array(0);
     body = new ReadableStream({ start: (c) => c.close() });
   }
-  const wire = new WireReader(body, limit);
+  const wire = new WireReader(body, limit, budget, expectedLength);
   let decoder: Decoder | undefined;
   const onAbort = () => {
     const err = new BodyError(String(signal!.reason ?? "request body read aborted"));
@@ -169,16 +227,30 @@ export async function readBody(
     }
     if (encoding === "") return concat(head, wire.bytes);
     if (ended) {
+      // The output's worst case is taken first, and what it did not use given back at once.
+      const cap = Math.min(limit, SYNC_MAX_OUTPUT);
+      if (budget) await budget.budget.acquire(budget.holder, cap);
+      let out: Uint8Array | undefined;
       try {
-        return inflateSync(encoding, concat(head, wire.bytes), Math.min(limit, SYNC_MAX_OUTPUT));
+        out = inflateSync(encoding, concat(head, wire.bytes), cap);
+        return out;
       } catch (err) {
         const overCap = (err as { code?: string }).code === "ERR_BUFFER_TOO_LARGE";
         if (!overCap) throw decompressError(encoding, err);
         if (limit <= SYNC_MAX_OUTPUT) throw tooLarge(limit);
+      } finally {
+        budget?.budget.release(budget.holder, cap - (out?.length ?? 0));
       }
     }
     decoder = newDecoder(encoding);
-    return await inflateStreaming(decoder, encoding, head, ended ? undefined : wire, limit);
+    return await inflateStreaming(
+      decoder,
+      encoding,
+      head,
+      ended ? undefined : wire,
+      limit,
+      budget,
+    );
   } finally {
     signal?.removeEventListener("abort", onAbort);
     decoder?.destroy();
@@ -192,15 +264,28 @@ async function inflateStreaming(
   head: readonly Uint8Array[],
   wire: WireReader | undefined,
   limit: number,
+  budget: BodyBudget | undefined,
 ): Promise<Uint8Array> {
   const out: Uint8Array[] = [];
   let outBytes = 0;
-  let failure: BodyError | undefined;
+  let failure: Error | undefined;
   const finished = Promise.withResolvers<void>();
   decoder.on("data", (chunk: Uint8Array) => {
     outBytes += chunk.length;
-    if (outBytes <= limit) out.push(plain(chunk));
-    else if (failure === undefined) {
+    if (outBytes <= limit) {
+      out.push(plain(chunk));
+      if (budget === undefined) return;
+      // Charged as each output chunk comes (zlib's 16 KiB): no more comes until granted.
+      decoder.pause();
+      budget.budget.acquire(budget.holder, chunk.length).then(
+        () => decoder.resume(),
+        (err: Error) => {
+          failure ??= err;
+          wire?.abort(new BodyError(err.message));
+          decoder.destroy();
+        },
+      );
+    } else if (failure === undefined) {
       failure = tooLarge(limit);
       wire?.abort(failure);
       decoder.destroy();
@@ -208,7 +293,7 @@ async function inflateStreaming(
   });
   decoder.on("error", (err: Error) => {
     failure ??= err instanceof BodyError ? err : decompressError(encoding, err);
-    wire?.abort(failure);
+    wire?.abort(failure instanceof BodyError ? failure : new BodyError(failure.message));
   });
   decoder.on("end", () => finished.resolve());
   decoder.on("close", () => finished.resolve());
@@ -237,7 +322,9 @@ async function inflateStreaming(
       await write(chunk);
     }
   } catch (err) {
-    failure ??= err instanceof BodyError ? err : decompressError(encoding, err);
+    failure ??= err instanceof BodyError || isBudgetRefusal(err)
+      ? err as Error
+      : decompressError(encoding, err);
   }
   if (!failure) {
     decoder.end();

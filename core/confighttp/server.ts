@@ -17,6 +17,7 @@ import https from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
 import type { TLSSocket } from "node:tls";
+import type { ByteBudget } from "../admission.ts";
 import { getServerAuthenticator, type RequestHeaders, type ServerAuthenticator } from "../auth.ts";
 import type { Host } from "../component.ts";
 import type { ClientInfo } from "../consumer.ts";
@@ -41,6 +42,11 @@ export interface IncomingRequest {
    *   does not decompress, or does not arrive within `read_timeout` (answer 400)
    */
   body(): Promise<Uint8Array>;
+  /**
+   * Gives back what the body took of {@linkcode HttpServerOptions.bodyBudget} (once it is
+   * decoded and the bytes are no longer needed); done anyway when the handler returns.
+   */
+  releaseBody(): void;
 }
 
 /** Answers one request. A throw is answered 500 and logged. */
@@ -58,6 +64,12 @@ export interface HttpServerOptions {
   readonly host?: Host;
   /** Formats 400 (bad `Content-Encoding`) and 401 answers; default plain text. */
   readonly errorResponse?: ErrorResponder;
+  /**
+   * Bounds the bytes of request bodies being read (on the wire and decompressed) at once:
+   * `body()` takes bytes before it holds them and waits while there are none. A wait that
+   * could never end rejects with `BudgetExhaustedError` (answer 429/503).
+   */
+  readonly bodyBudget?: ByteBudget;
 }
 
 /** A running server. */
@@ -196,31 +208,46 @@ class Pipeline {
     const readTimeout = this.#config.readTimeoutMs;
     const started = performance.now();
     let bodyRead = false;
-    const res = await this.#handler({
-      request: req,
-      path: url.pathname,
-      client,
-      body: () => {
-        bodyRead = true;
-        // A declared length over the limit is refused before reading any of it.
-        if (Number(req.headers.get("content-length") ?? 0) > limit) {
-          return Promise.reject(
-            new BodyError(`request body too large: the limit is ${limit} bytes`),
-          );
-        }
-        if (readTimeout <= 0) return readBody(req.body, encoding, limit);
-        const left = readTimeout - (performance.now() - started);
-        const signal = AbortSignal.timeout(Math.max(1, left));
-        return readBody(req.body, encoding, limit, signal).catch((err) => {
-          if (err instanceof BodyError && signal.aborted) {
-            throw new BodyError(`request body not received within read_timeout (${readTimeout}ms)`);
+    const pool = this.#options.bodyBudget;
+    const budget = pool ? { budget: pool, holder: pool.holder() } : undefined;
+    const declared = req.headers.get("content-length");
+    const expected = declared !== null && /^\d+$/.test(declared) ? Number(declared) : undefined;
+    try {
+      const res = await this.#handler({
+        request: req,
+        path: url.pathname,
+        client,
+        body: () => {
+          bodyRead = true;
+          // A declared length over the limit is refused before reading any of it.
+          if ((expected ?? 0) > limit) {
+            return Promise.reject(
+              new BodyError(`request body too large: the limit is ${limit} bytes`),
+            );
           }
-          throw err;
-        });
-      },
-    });
-    if (!bodyRead && !req.bodyUsed) await req.body?.cancel().catch(() => {});
-    return res;
+          if (readTimeout <= 0) {
+            return readBody(req.body, encoding, limit, undefined, budget, expected);
+          }
+          const left = readTimeout - (performance.now() - started);
+          const signal = AbortSignal.timeout(Math.max(1, left));
+          return readBody(req.body, encoding, limit, signal, budget, expected).catch((err) => {
+            if (err instanceof BodyError && signal.aborted) {
+              throw new BodyError(
+                `request body not received within read_timeout (${readTimeout}ms)`,
+              );
+            }
+            throw err;
+          });
+        },
+        releaseBody: () => {
+          if (budget) pool!.release(budget.holder);
+        },
+      });
+      if (!bodyRead && !req.bodyUsed) await req.body?.cancel().catch(() => {});
+      return res;
+    } finally {
+      if (budget) pool!.release(budget.holder);
+    }
   }
 
   #authHeaders(req: Request, url: URL): RequestHeaders {

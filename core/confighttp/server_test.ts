@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import https from "node:https";
 import zlib from "node:zlib";
+import { ByteBudget } from "../admission.ts";
 import type { ServerAuthenticator } from "../auth.ts";
 import type { Extension, Host } from "../component.ts";
 import { fromPlain } from "../config/node.ts";
@@ -384,5 +385,48 @@ Deno.test("server: tls::min_version 1.3 refuses TLS 1.2 clients", async () => {
     }
   } finally {
     await Deno.remove(certs.dir, { recursive: true });
+  }
+});
+
+Deno.test("bodyBudget: bodies read at once (wire and decompressed) never hold more than the budget, and all are served", async () => {
+  const limit = 250_000;
+  const budget = new ByteBudget(limit);
+  let held = 0;
+  let maxHeld = 0;
+  const handler: RequestHandler = async (req) => {
+    const body = await req.body();
+    held += body.length;
+    maxHeld = Math.max(maxHeld, held);
+    await new Promise((r) => setTimeout(r, 20)); // decoding, say: the bytes stay taken
+    held -= body.length;
+    req.releaseBody();
+    return new Response(String(body.length));
+  };
+  const s = await startHttpServer(config({ max_request_body_size: 100_000 }), handler, {
+    name: "test",
+    logger: nopLogger(),
+    bodyBudget: budget,
+  });
+  try {
+    const raw = new TextEncoder().encode(
+      Array.from({ length: 10_000 }, (_, i) => `line ${(i * 7919) % 10007}`).join("\n"),
+    ).subarray(0, 90_000);
+    const gz = new Uint8Array(zlib.gzipSync(raw));
+    const answers = await Promise.all(Array.from({ length: 12 }, async (_, i) => {
+      const res = await fetch(`${s.url}/`, {
+        method: "POST",
+        headers: i % 2 === 0 ? { "content-encoding": "gzip" } : {},
+        body: i % 2 === 0 ? gz : raw,
+      });
+      return `${res.status} ${await res.text()}`;
+    }));
+    assert.deepEqual(answers, Array(12).fill("200 90000"));
+    // 12 bodies of 90 kB would be 1 MB held at once without the budget.
+    assert.ok(maxHeld <= limit, `bodies held at once: ${maxHeld}`);
+    assert.ok(budget.peak <= limit, `budget peak ${budget.peak}`);
+    assert.ok(maxHeld >= 180_000, `the budget was used: ${maxHeld}`);
+    assert.equal(budget.inUse, 0, "every request gave its bytes back");
+  } finally {
+    await s.close();
   }
 });
