@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { AdmissionCheck } from "../../core/admission.ts";
 import * as grpc from "@grpc/grpc-js";
 import { BinaryReader } from "@bufbuild/protobuf/wire";
 import { Buffer } from "node:buffer";
@@ -70,6 +71,7 @@ export function testSettings(lines: string[], metrics = new MetricsRegistry()): 
 export async function startTestServer(
   plain: Record<string, unknown> = {},
   extensions: Record<string, Extension> = {},
+  admission?: AdmissionCheck,
 ): Promise<TestServer> {
   const config = grpcConfig({ endpoint: "127.0.0.1:0", ...plain });
   const logLines: string[] = [];
@@ -85,7 +87,7 @@ export async function startTestServer(
   };
   t.server = await OtlpGrpcServer.start({
     config,
-    settings: testSettings(logLines, metrics),
+    settings: { ...testSettings(logLines, metrics), ...(admission ? { admission } : {}) },
     host: {
       getExtension: (id) => extensions[id],
       reportFatalError: (err) => {

@@ -25,7 +25,18 @@ export interface OtlpHttpProtocolConfig {
 export interface OtlpReceiverConfig {
   http: OtlpHttpProtocolConfig | undefined;
   grpc: GrpcServerConfig | undefined;
+  /**
+   * `admission::request_limit_mib` in bytes (beyond upstream's otlp receiver; the key and
+   * default of contrib's otelarrow receiver): request bodies being read and decompressed at
+   * once over `protocols::http` take at most this much. 0 = no bound. @default 128 MiB
+   */
+  requestLimitBytes: number;
 }
+
+const MIB = 1024 * 1024;
+
+/** `admission::request_limit_mib` when unset, as contrib's otelarrow receiver. */
+export const DEFAULT_REQUEST_LIMIT_MIB = 128;
 
 /** The receiver's `protocols::http` defaults: upstream's server defaults, timeouts off. */
 export function defaultHttpProtocolConfig(): OtlpHttpProtocolConfig {
@@ -39,7 +50,11 @@ export function defaultHttpProtocolConfig(): OtlpHttpProtocolConfig {
 
 /** Upstream's default: both protocols listed, so both are on with defaults when written. */
 export function defaultOtlpReceiverConfig(): OtlpReceiverConfig {
-  return { http: defaultHttpProtocolConfig(), grpc: undefined };
+  return {
+    http: defaultHttpProtocolConfig(),
+    grpc: undefined,
+    requestLimitBytes: DEFAULT_REQUEST_LIMIT_MIB * MIB,
+  };
 }
 
 function urlPath(r: ConfigReader, key: string, def: string): string {
@@ -50,7 +65,7 @@ function urlPath(r: ConfigReader, key: string, def: string): string {
 /** Reads the receiver's section. */
 export function parseOtlpReceiverConfig(r: ConfigReader): OtlpReceiverConfig {
   const protocols = r.section("protocols");
-  const cfg: OtlpReceiverConfig = { http: undefined, grpc: undefined };
+  const cfg: OtlpReceiverConfig = { http: undefined, grpc: undefined, requestLimitBytes: 0 };
   if (protocols.has("http")) {
     const h = protocols.section("http");
     const def = defaultHttpProtocolConfig();
@@ -66,6 +81,20 @@ export function parseOtlpReceiverConfig(r: ConfigReader): OtlpReceiverConfig {
     }
   }
   if (protocols.has("grpc")) cfg.grpc = parseGrpcServerConfig(protocols.section("grpc"));
+  const admission = r.section("admission");
+  cfg.requestLimitBytes = admission.int("request_limit_mib", DEFAULT_REQUEST_LIMIT_MIB, {
+    min: 0,
+  }) * MIB;
+  // A body takes its bytes on the wire and decompressed: one at the size limit must fit.
+  const body = cfg.http?.server.maxRequestBodySize ?? 0;
+  if (cfg.requestLimitBytes > 0 && cfg.requestLimitBytes < 2 * body) {
+    admission.error(
+      "request_limit_mib",
+      `Must hold one request at protocols::http::max_request_body_size twice (on the wire and decompressed): at least ${
+        Math.ceil((2 * body) / MIB)
+      }, or 0 for no bound`,
+    );
+  }
   if (!protocols.has("http") && !protocols.has("grpc")) {
     r.error(
       "protocols",

@@ -35,3 +35,21 @@ Deno.test("otlp config: errors and warnings name the key", () => {
   assert.match(text, /warning receivers::otlp::protocols::http::traces_url_path: Ignored/);
   assert.match(text, /error receivers::otlp::protocols::http::bogus: Unknown key/);
 });
+
+Deno.test("otlp config: admission::request_limit_mib (beyond upstream, otelarrow's key) defaults to 128 MiB, 0 turns it off, too small is an error", () => {
+  const MiB = 1024 * 1024;
+  assert.equal(parse({ protocols: { http: null } }).cfg.requestLimitBytes, 128 * MiB);
+  let { cfg, issues } = parse({ protocols: { http: null }, admission: { request_limit_mib: 0 } });
+  assert.deepEqual(issues, []);
+  assert.equal(cfg.requestLimitBytes, 0);
+  ({ issues } = parse({ protocols: { http: null }, admission: { request_limit_mib: 30 } }));
+  assert.match(
+    issues.join("\n"),
+    /error receivers::otlp::admission::request_limit_mib: Must hold one request at protocols::http::max_request_body_size twice .* at least 40/,
+  );
+  ({ issues } = parse({ protocols: { http: null }, admission: { waiting_limit_mib: 1 } }));
+  assert.match(
+    issues.join("\n"),
+    /error receivers::otlp::admission::waiting_limit_mib: Unknown key/,
+  );
+});

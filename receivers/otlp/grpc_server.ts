@@ -17,6 +17,7 @@
  * @module
  */
 
+import type { AdmissionCheck } from "../../core/admission.ts";
 import * as grpc from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
 import net from "node:net";
@@ -163,7 +164,14 @@ export class OtlpGrpcServer {
     const obs = new ObsReport(settings, "grpc");
     server.addService(LOGS_SERVICE, {
       Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, done: grpc.sendUnaryData<Buffer>) => {
-        handleExport(call, { config, auth, obs, next: opts.next, signal: stopping.signal })
+        handleExport(call, {
+          config,
+          auth,
+          obs,
+          next: opts.next,
+          signal: stopping.signal,
+          admission: settings.admission,
+        })
           .then(
             (result) => Buffer.isBuffer(result) ? done(null, result) : done(serviceError(result)),
             (err) => done({ code: grpc.status.INTERNAL, details: String(err) }),
@@ -226,6 +234,7 @@ interface CallContext {
   readonly obs: ObsReport;
   readonly next: LogsConsumer;
   readonly signal: AbortSignal;
+  readonly admission: AdmissionCheck | undefined;
 }
 
 /** One Export call: authenticate, decode, hand on; resolves to the response or a status. */
@@ -253,6 +262,10 @@ async function handleExport(
       };
     }
   }
+  // grpc-js has read the message already; refusing before decoding it still saves the decode
+  // and the records (memory_limiter above its soft limit).
+  const refusal = c.admission?.();
+  if (refusal !== undefined) return outcomeStatus({ kind: "retryable", ...refusal })!;
   let logs;
   try {
     // A plain view: Buffer's `slice` would share memory where the decoder copies.

@@ -368,3 +368,31 @@ Deno.test("otlp grpc: random mutations of valid requests are answered OK or Inva
     await t.stop();
   }
 });
+
+Deno.test("otlp grpc: while a memory_limiter of its pipelines refuses, a call gets Unavailable with RetryInfo before it is decoded", async () => {
+  let refusing = true;
+  const t = await startTestServer(
+    {},
+    {},
+    () =>
+      refusing
+        ? { message: "data refused due to high memory usage", retryAfterMs: 2000 }
+        : undefined,
+  );
+  const client = new RawClient(t.address);
+  try {
+    const garbage = new Uint8Array([0xff, 0xff, 0xff]); // would be InvalidArgument if decoded
+    const r = await client.export(garbage);
+    assert.equal(r.code, grpc.status.UNAVAILABLE);
+    assert.equal(r.details, "data refused due to high memory usage");
+    const details = r.trailers?.get("grpc-status-details-bin")[0] as Uint8Array;
+    assert.equal(decodeRetryDelayMs(details), 2000);
+    assert.equal(t.received.length, 0);
+    refusing = false;
+    assert.equal((await client.export(encodeLogsRequest(sampleLogs(2)))).code, grpc.status.OK);
+    assert.equal(t.received.length, 1);
+  } finally {
+    client.close();
+    await t.stop();
+  }
+});

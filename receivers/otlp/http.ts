@@ -8,6 +8,7 @@
  * @module
  */
 
+import { type AdmissionCheck, BudgetExhaustedError } from "../../core/admission.ts";
 import type { ErrorResponder, RequestHandler } from "../../core/confighttp/mod.ts";
 import type { LogsConsumer } from "../../core/consumer.ts";
 import { encodeUtf8Into, utf8Length } from "../../core/pdata/utf8.ts";
@@ -16,7 +17,7 @@ import { decodeLogsRequestJson, encodeLogsResponseJson } from "../../core/pdata/
 import { encodeLogsResponse } from "../../core/pdata/otlp_proto.ts";
 import type { ObsReport } from "../../core/receiverhelper/mod.ts";
 import type { Logger } from "../../core/telemetry/logger.ts";
-import { exportLogs, type ExportOutcome } from "./export.ts";
+import { classifyError, exportLogs, type ExportOutcome } from "./export.ts";
 import { decodeLogsRequestSliced } from "./sliced_decode.ts";
 
 const PB = "application/x-protobuf";
@@ -143,6 +144,8 @@ export interface LogsHandlerOptions {
   readonly logger: Logger;
   /** Aborted when the receiver shuts down: requests waiting on the pipeline give up (503). */
   readonly signal?: AbortSignal;
+  /** Asked before a body is read: a refusal is answered 503 without reading it. */
+  readonly admission?: AdmissionCheck;
 }
 
 /** The request handler of `protocols::http`. */
@@ -156,13 +159,23 @@ export function logsHandler(opts: LogsHandlerOptions): RequestHandler {
     if (enc === undefined) {
       return text(415, `415 unsupported media type, supported: [${JSON_TYPE}, ${PB}]`);
     }
+    // Before the body is read: a pipeline that would refuse it (memory_limiter) costs nothing.
+    const refusal = opts.admission?.();
+    if (refusal !== undefined) {
+      return statusResponse(enc, 503, refusal.message, refusal.retryAfterMs);
+    }
     let logs: Logs;
     try {
       const body = await req.body();
       logs = enc === "proto"
         ? await decodeLogsRequestSliced(body)
         : decodeLogsRequestJson(new TextDecoder().decode(body));
+      req.releaseBody();
     } catch (err) {
+      if (err instanceof BudgetExhaustedError) {
+        // Too many bytes in flight (admission::request_limit_mib): retry later, as otelarrow.
+        return outcomeResponse(enc, classifyError(err));
+      }
       // BodyError (size, decompression, read_timeout) or OtlpDecodeError: the client's fault.
       const message = err instanceof Error ? err.message : String(err);
       opts.logger.debug("Refused an undecodable request", {

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { ByteBudget } from "../../core/admission.ts";
 import type { CreateSettings, Host, Receiver } from "../../core/component.ts";
 import { type HttpServer, startHttpServer } from "../../core/confighttp/mod.ts";
 import type { LogsConsumer } from "../../core/consumer.ts";
@@ -74,8 +75,17 @@ export class OtlpReceiver implements Receiver {
           obs: new ObsReport(this.#settings, "http"),
           logger: this.#settings.logger,
           signal: this.#stopping.signal,
+          ...(this.#settings.admission ? { admission: this.#settings.admission } : {}),
         }),
-        { name, logger: this.#settings.logger, host, errorResponse: otlpErrorResponse },
+        {
+          name,
+          logger: this.#settings.logger,
+          host,
+          errorResponse: otlpErrorResponse,
+          ...(this.#config.requestLimitBytes > 0
+            ? { bodyBudget: new ByteBudget(this.#config.requestLimitBytes) }
+            : {}),
+        },
       );
       this.#settings.logger.info("Starting HTTP server", { endpoint: this.#http.address });
     }
