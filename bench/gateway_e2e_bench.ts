@@ -11,7 +11,8 @@
  * (the export queue accepts faster than it delivers, so the rate of answers alone would
  * overstate what the collector sustains). `80%` then sends open-loop at 80 % of that rate for
  * `--seconds`: requests leave on a fixed schedule, whatever the answers, and each latency
- * counts from its scheduled time (no coordinated omission); p50, p99, max.
+ * counts from its scheduled time (no coordinated omission); p50, p99, max. Each phase also
+ * shows the p99 delay of a 10 ms timer inside the collector (`OTELCOL_DENO_LOOP_DELAY_FILE`).
  *
  * Baselines in the same run, same request bytes: a bare `Deno.serve` handler that only reads
  * and gunzips the body (otlp_receiver_bench.ts's `serve-bare`) under the same closed-loop
@@ -37,6 +38,7 @@
 
 import zlib from "node:zlib";
 import { encodeLogsRequest } from "../core/pdata/otlp_proto.ts";
+import { loopDelayQuantile, type LoopDelaySnapshot } from "../core/telemetry/loop_delay.ts";
 import { sampleLogs } from "../core/pdata/testing.ts";
 import { CollectorProcess } from "../tests/fakes/collector_process.ts";
 import { repoPath } from "../tests/fakes/run.ts";
@@ -222,7 +224,7 @@ async function bare(connections: number, seconds: number): Promise<number> {
     console.log(
       `| bare Deno.serve, read + gunzip (closed loop) | ${fmt(perCpu)} | ${
         fmt(r.ok * RECORDS_PER_REQUEST / r.seconds)
-      } | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${fmt(r.max, 1)} | ${r.failed} |`,
+      } | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${fmt(r.max, 1)} | ${r.failed} | |`,
     );
     return perCpu;
   } finally {
@@ -244,17 +246,29 @@ async function gateway(
     gatewayConfig(port, sink.port, arg("batch-timeout", "")),
   );
   const v8 = arg("collector-v8-flags", "");
+  const probe = `${dir}/loop.json`;
   const c = await CollectorProcess.spawn({
     args: ["--config", `${dir}/config.yaml`],
     runFlags: v8 ? [`--v8-flags=${v8}`] : [],
+    env: { OTELCOL_DENO_LOOP_DELAY_FILE: probe },
   });
+  /** The collector's event-loop delay histogram so far (undefined until the probe wrote). */
+  const loop = async (): Promise<LoopDelaySnapshot | undefined> => {
+    try {
+      return JSON.parse(await Deno.readTextFile(probe));
+    } catch {
+      return undefined;
+    }
+  };
   const url = `http://127.0.0.1:${port}/v1/logs`;
   let sent = 0;
   /** Runs one load phase; CPU counts until the sink holds every record accepted. */
   const phase = async (what: string, rate: number) => {
     const cpu0 = cpuSeconds(c.pid);
     const t0 = performance.now();
+    const loop0 = await loop();
     const r = await load(url, connections, seconds, rate);
+    const loop1 = await loop();
     sent += r.ok * RECORDS_PER_REQUEST;
     await sink.until((s) => s.records >= sent, 300_000, `${what}: every accepted record`);
     // Until the sink has them all: the export queue can accept faster than it delivers.
@@ -263,12 +277,13 @@ async function gateway(
     const codes = Object.entries(r.statuses).filter(([s]) => s !== "200").map(([s, n]) =>
       `${n}× ${s === "0" ? "connection error" : s}`
     );
+    const loopP99 = loop1 ? fmt(loopDelayQuantile(loop0, loop1, 0.99)) : "";
     console.log(
       `| ${what} | ${fmt(perCpu)} | ${fmt(r.ok * RECORDS_PER_REQUEST / wallS)} | ${
         fmt(r.p50, 1)
       } | ${fmt(r.p99, 1)} | ${fmt(r.max, 1)} | ${r.failed}${
         codes.length ? ` (${codes.join(", ")})` : ""
-      } |`,
+      } | ${loopP99} |`,
     );
     return { r, perCpu, wallS };
   };
@@ -302,11 +317,11 @@ async function compressionBaselines(): Promise<void> {
     await new Deno.Command("bash", { args: ["-c", `gzip -6 -k '${dir}/requests.pb'`] }).output();
     const gunzip = await tool("gunzip", "gunzip -c", [`${dir}/requests.pb.gz`]);
     for (const r of [gz, gunzip]) {
-      console.log(`| ${r.what} of the same requests | ${fmt(records / r.cpuS)} | | | | | |`);
+      console.log(`| ${r.what} of the same requests | ${fmt(records / r.cpuS)} | | | | | | |`);
     }
     const both = records / (gz.cpuS + gunzip.cpuS);
     console.log(
-      `| gunzip + gzip -6 together (GNU gzip) | ${fmt(both)} | | | | | |`,
+      `| gunzip + gzip -6 together (GNU gzip) | ${fmt(both)} | | | | | | |`,
     );
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -328,9 +343,9 @@ async function main(): Promise<void> {
       }`,
   );
   console.log(
-    "| what | records per CPU-s | records/s wall | p50 ms | p99 ms | max ms | failed |",
+    "| what | records per CPU-s | records/s wall | p50 ms | p99 ms | max ms | failed | collector loop p99 ms |",
   );
-  console.log("|---|---:|---:|---:|---:|---:|---:|");
+  console.log("|---|---:|---:|---:|---:|---:|---:|---:|");
   await bare(connections, seconds);
   await compressionBaselines();
   const { perCpu, p99 } = await gateway(connections, seconds);
