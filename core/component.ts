@@ -7,6 +7,7 @@
 
 import type { AdmissionCheck } from "./admission.ts";
 import type { StatusEvent } from "./componentstatus/mod.ts";
+import type { Position } from "./config/node.ts";
 import type { ConfigReader } from "./config/reader.ts";
 import type { LogsConsumer } from "./consumer.ts";
 import type { Logger } from "./telemetry/logger.ts";
@@ -109,6 +110,8 @@ export interface PipelineReference {
   /** The key under the connector's config, e.g. `table::0::pipelines`. */
   readonly key: string;
   readonly pipeline: string;
+  /** Where the key is written, for the error's `file:line:col`; else the connector's. */
+  readonly pos?: Position;
 }
 
 /** What the collector tells a component about itself when it is created. */

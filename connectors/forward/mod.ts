@@ -19,10 +19,11 @@ export const forwardFactory: ConnectorFactory<Record<never, never>> = {
     "Passes data on unchanged from the pipelines exporting to it to those receiving from it",
   parseConfig: () => ({}),
   create: (_settings, _config, next): Connector => {
-    // fanout copies only for pipelines that change data, and retries per pipeline.
+    // fanout copies only for pipelines that change data, and retries per pipeline. With one
+    // pipeline it hands the batch on as is: then that pipeline's changes are the connector's.
     const out = fanout([...next.values()]);
     return {
-      mutatesData: false,
+      mutatesData: out.mutatesData,
       consume: (logs, ctx) => out.consume(logs, ctx),
       start: () => Promise.resolve(),
       shutdown: () => Promise.resolve(),

@@ -71,6 +71,7 @@ export function parseRoutingConfig(r: ConfigReader): RoutingConfig {
   const references: PipelineReference[] = defaultPipelines.map((pipeline) => ({
     key: "default_pipelines",
     pipeline,
+    pos: r.posOf("default_pipelines"),
   }));
   const routes: Route[] = [];
   const tableNode = r.raw("table");
@@ -99,7 +100,11 @@ export function parseRoutingConfig(r: ConfigReader): RoutingConfig {
     const { route, pipelines } = readRoute(item, index);
     // Checked even when the route has other errors, so that every mistake shows at once.
     for (const pipeline of pipelines) {
-      references.push({ key: `table::${index}::pipelines`, pipeline });
+      references.push({
+        key: `table::${index}::pipelines`,
+        pipeline,
+        pos: item.posOf("pipelines"),
+      });
     }
     if (route === undefined) return;
     const key = `${route.context}\u0000${route.text.trim()}`;

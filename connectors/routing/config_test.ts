@@ -41,7 +41,7 @@ Deno.test("every pipeline named is a reference with the key that names it", () =
   });
   assert.deepEqual(errors, []);
   assert.deepEqual(config.routes[0]!.pipelines, ["logs/a", "logs/b"], "each pipeline once");
-  assert.deepEqual(config.references, [
+  assert.deepEqual(config.references.map(({ key, pipeline }) => ({ key, pipeline })), [
     { key: "default_pipelines", pipeline: "logs/d" },
     { key: "table::0::pipelines", pipeline: "logs/a" },
     { key: "table::0::pipelines", pipeline: "logs/b" },

@@ -73,13 +73,13 @@ export function checkConnectors(
         issues.error(
           path,
           `Pipeline "${ref.pipeline}" is not configured under service::pipelines`,
-          c.pos,
+          ref.pos ?? c.pos,
         );
       } else if (!receivedBy.includes(ref.pipeline)) {
         issues.error(
           path,
           `Pipeline "${ref.pipeline}" does not list connector "${id}" under receivers; add it there`,
-          c.pos,
+          ref.pos ?? c.pos,
         );
       }
     }

@@ -7,7 +7,8 @@
 import assert from "node:assert/strict";
 import type { ConnectorFactory, Factory } from "../../core/component.ts";
 import type { ConsumeContext } from "../../core/consumer.ts";
-import { fromPlain } from "../../core/config/node.ts";
+import { fromPlain, type Position } from "../../core/config/node.ts";
+import { parseYaml } from "../../core/config/load.ts";
 import { ConfigIssues } from "../../core/config/reader.ts";
 import { Registry } from "../../core/registry.ts";
 import { Collector } from "../../core/service/collector.ts";
@@ -20,13 +21,14 @@ import { forwardFactory } from "../../connectors/forward/mod.ts";
 import { bodies, CAPTURED, TEST_FACTORIES } from "../fakes/components.ts";
 
 /** A connector whose config names pipelines (as routing's does), for the reference checks. */
-const namingConnector: ConnectorFactory<{ pipelines: string[] }> = {
+const namingConnector: ConnectorFactory<{ pipelines: string[]; pos?: Position }> = {
   kind: "connector",
   type: "naming",
   stability: "development",
   description: "Test connector naming pipelines in its config",
-  parseConfig: (r) => ({ pipelines: r.stringList("pipelines") }),
-  pipelineReferences: (c) => c.pipelines.map((pipeline) => ({ key: "pipelines", pipeline })),
+  parseConfig: (r) => ({ pipelines: r.stringList("pipelines"), pos: r.posOf("pipelines") }),
+  pipelineReferences: (c) =>
+    c.pipelines.map((pipeline) => ({ key: "pipelines", pipeline, pos: c.pos })),
   create: (_s, _c, next) => ({
     mutatesData: false,
     consume: (logs, ctx) => [...next.values()][0]!.consume(logs, ctx),
@@ -281,4 +283,64 @@ Deno.test("shutdown drains upstream pipelines through the connector before downs
     Array.from({ length: got.length }, (_, i) => `rec-${i}`).sort(),
   );
   assert.deepEqual(logged.filter((l) => /failed/.test(l)), []);
+});
+
+Deno.test("forward into one pipeline that changes data: the other exporters of the pipeline before it see the original", async () => {
+  CAPTURED.clear();
+  const collector = new Collector(
+    configOf({
+      receivers: { testgen: { batches: 3, batch_size: 5 } },
+      processors: { tag: { key: "changed", value: "yes" } },
+      exporters: { "capture/raw": { key: "raw" }, "capture/tagged": { key: "tagged" } },
+      connectors: { forward: {} },
+      service: {
+        telemetry: NO_METRICS,
+        pipelines: {
+          logs: { receivers: ["testgen"], exporters: ["forward", "capture/raw"] },
+          "logs/tagged": {
+            receivers: ["forward"],
+            processors: ["tag"],
+            exporters: ["capture/tagged"],
+          },
+        },
+      },
+    }),
+    { logSink: () => {} },
+  );
+  await collector.start();
+  await collector.shutdown();
+  const changed = (key: string) =>
+    CAPTURED.get(key)!.flatMap((l) =>
+      l.resourceLogs.flatMap((rl) =>
+        rl.scopeLogs.flatMap((sl) =>
+          sl.logRecords.map((r) => valueOf(getAttribute(r.attributes, "changed")))
+        )
+      )
+    );
+  assert.equal(changed("raw").length, 15);
+  assert.ok(changed("raw").every((v) => v === undefined), "capture/raw got the records unchanged");
+  assert.ok(changed("tagged").every((v) => v === "yes"));
+});
+
+Deno.test("a routing table naming a foreign pipeline is reported at the table entry's line", () => {
+  const issues = new ConfigIssues();
+  const root = parseYaml(
+    `receivers: {testgen: {}}
+exporters: {capture: {}}
+connectors:
+  naming:
+    pipelines: [logs/other]
+service:
+  pipelines:
+    logs: {receivers: [testgen], exporters: [naming]}
+    logs/out: {receivers: [naming], exporters: [capture]}
+    logs/other: {receivers: [testgen], exporters: [capture]}
+`,
+    "c.yaml",
+    undefined,
+    issues,
+  );
+  parseCollectorConfig(root, new Registry(FACTORIES), issues);
+  const issue = issues.errors.find((i) => i.path === "connectors::naming::pipelines");
+  assert.equal(issue?.pos?.line, 5, JSON.stringify(issues.list));
 });
