@@ -23,14 +23,13 @@ import {
   PermanentError,
 } from "../../core/consumer.ts";
 import {
-  cloneAttributes,
-  type InstrumentationScope,
+  cloneResource,
+  cloneScope,
   logRecordCount,
   type Logs,
   newLogRecord,
   newResource,
   newScope,
-  type Resource,
   type ResourceLogs,
   type ScopeLogs,
 } from "../../core/pdata/logs.ts";
@@ -327,15 +326,4 @@ function sameSet(assigned: Int32Array, from: number, n: number): number | undefi
   const set = assigned[from]!;
   for (let i = from + 1; i < from + n; i++) if (assigned[i] !== set) return undefined;
   return set;
-}
-
-function cloneResource(r: Resource): Resource {
-  return {
-    attributes: cloneAttributes(r.attributes),
-    droppedAttributesCount: r.droppedAttributesCount,
-  };
-}
-
-function cloneScope(s: InstrumentationScope): InstrumentationScope {
-  return { ...s, attributes: cloneAttributes(s.attributes) };
 }

@@ -7,12 +7,11 @@
 
 import { logsRequestSize } from "../pdata/otlp_proto.ts";
 import {
-  cloneAttributes,
-  type InstrumentationScope,
+  cloneResource,
+  cloneScope,
   type LogRecord,
   logRecordCount,
   type Logs,
-  type Resource,
   type ResourceLogs,
   type ScopeLogs,
 } from "../pdata/logs.ts";
@@ -29,17 +28,6 @@ export function sizeOf(sizer: SizerType, logs: Logs): number {
 // up to 5 bytes); these margins keep byte estimates on the safe side.
 const RESOURCE_SLACK = 4;
 const SCOPE_SLACK = 4;
-
-function cloneResource(r: Resource): Resource {
-  return {
-    attributes: cloneAttributes(r.attributes),
-    droppedAttributesCount: r.droppedAttributesCount,
-  };
-}
-
-function cloneScope(s: InstrumentationScope): InstrumentationScope {
-  return { ...s, attributes: cloneAttributes(s.attributes) };
-}
 
 function resourceEnvelope(rl: ResourceLogs): number {
   return logsRequestSize({ resourceLogs: [{ ...rl, scopeLogs: [] }] }) + RESOURCE_SLACK;

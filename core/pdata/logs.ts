@@ -216,18 +216,28 @@ export function cloneLogRecord(r: LogRecord): LogRecord {
   };
 }
 
+/** Deep-copies a resource. */
+export function cloneResource(r: Resource): Resource {
+  return {
+    attributes: cloneAttributes(r.attributes),
+    droppedAttributesCount: r.droppedAttributesCount,
+  };
+}
+
+/** Deep-copies an instrumentation scope. */
+export function cloneScope(s: InstrumentationScope): InstrumentationScope {
+  return { ...s, attributes: cloneAttributes(s.attributes) };
+}
+
 /** Deep-copies a batch, so a consumer that mutates it cannot affect another's copy. */
 export function cloneLogs(logs: Logs): Logs {
   return {
     resourceLogs: logs.resourceLogs.map((rl) => ({
       schemaUrl: rl.schemaUrl,
-      resource: {
-        attributes: cloneAttributes(rl.resource.attributes),
-        droppedAttributesCount: rl.resource.droppedAttributesCount,
-      },
+      resource: cloneResource(rl.resource),
       scopeLogs: rl.scopeLogs.map((sl) => ({
         schemaUrl: sl.schemaUrl,
-        scope: { ...sl.scope, attributes: cloneAttributes(sl.scope.attributes) },
+        scope: cloneScope(sl.scope),
         logRecords: sl.logRecords.map(cloneLogRecord),
       })),
     })),
