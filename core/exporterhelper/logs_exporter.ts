@@ -169,6 +169,8 @@ class HelperExporter implements Exporter {
   /** Protobuf bytes of the requests the batch reader holds (read, not yet finished). */
   #held = new Tally();
   #state: "new" | "started" | "stopping" | "stopped" = "new";
+  /** Deliveries in progress that have had a failed attempt (retrying now). */
+  #failing = 0;
   #shutdown: Promise<void> | undefined;
 
   constructor(settings: CreateSettings, options: LogsExporterOptions, sender: LogsSender) {
@@ -304,6 +306,19 @@ class HelperExporter implements Exporter {
     return sizeOf(q.sizer, req.logs);
   }
 
+  /**
+   * While a persistent queue drains at shutdown, a failed attempt (now, or one still being
+   * retried when shutdown began) ends the drain: what is not sent stays on disk for the next
+   * start (as upstream's persistent queue keeps it), rather than being retried against a
+   * backend that is down while the process waits to exit. An in-memory queue keeps retrying
+   * until the drain timeout: its data has nowhere else to go.
+   */
+  #stopRetryingIfDraining(): void {
+    if (this.#state === "stopping" && this.#opts.queue.storage !== undefined && this.#failing > 0) {
+      this.#abort.abort(new RetryableError("exporter shutting down"));
+    }
+  }
+
   /** Sends with retries and counts the outcome; rejects with the final error. */
   async #deliver(
     logs: Logs,
@@ -314,12 +329,20 @@ class HelperExporter implements Exporter {
     const client: ClientInfo | undefined = metadata ? { metadata } : undefined;
     const signal = this.#abort.signal;
     let rejected = 0;
+    let failed = false;
     this.#metrics.inFlight(1);
     try {
       await sendWithRetry(
         async (s) => {
-          const result = await this.#sender.send(logs, client, s ?? signal, encoded);
-          rejected = result?.rejected ?? 0;
+          try {
+            const result = await this.#sender.send(logs, client, s ?? signal, encoded);
+            rejected = result?.rejected ?? 0;
+          } catch (err) {
+            if (!failed) this.#failing++;
+            failed = true;
+            this.#stopRetryingIfDraining();
+            throw err;
+          }
         },
         this.#opts.retry,
         { signal, logger: this.#settings.logger, deps: this.#opts.retryDeps },
@@ -338,6 +361,7 @@ class HelperExporter implements Exporter {
       throw err;
     } finally {
       this.#metrics.inFlight(-1);
+      if (failed) this.#failing--;
     }
     const accepted = Math.max(0, records - rejected);
     this.#metrics.sent(accepted);
@@ -460,6 +484,7 @@ class HelperExporter implements Exporter {
     const queue = this.#queue;
     if (queue !== undefined) {
       queue.close();
+      this.#stopRetryingIfDraining();
       const ms = this.#opts.drainTimeoutMs ?? 15_000;
       if (!await settledWithin(Promise.all(this.#workers), ms)) {
         this.#settings.logger.warn("Sending queue not drained in time, stopping", {

@@ -341,6 +341,54 @@ Deno.test("exporter helper: the persistent queue acknowledges once on disk, and 
   assert.deepEqual([...data.keys()], ["meta"], "nothing left on disk");
 });
 
+Deno.test("exporter helper: at shutdown a persistent queue stops at the first failure and keeps the rest on disk", async () => {
+  const data = new Map<string, Uint8Array>();
+  const down = new FakeSender();
+  down.fallback = () => Promise.reject(new RetryableError("backend down"));
+  const first = newLogsExporter(settings(), {
+    retry: fastRetry, // retries forever, every few ms
+    queue: queue({ storage: "file_storage", waitForResult: false, numConsumers: 2 }),
+    drainTimeoutMs: 60_000,
+  }, down);
+  await first.start(hostWith(data));
+  for (let i = 0; i < 10; i++) await first.consume(logsWithIds([i]), {});
+  await sleep(20); // both consumers are retrying now
+  const before = down.calls.length;
+  await first.shutdown();
+  // Without the early stop the drain would retry for up to drainTimeoutMs: hundreds of calls.
+  assert.ok(
+    down.calls.length - before <= 10,
+    `${down.calls.length - before} attempts after shutdown began`,
+  );
+
+  const up = new FakeSender();
+  const second = newLogsExporter(settings(), {
+    retry: fastRetry,
+    queue: queue({ storage: "file_storage", waitForResult: false, numConsumers: 1 }),
+  }, up);
+  await second.start(hostWith(data));
+  for (let i = 0; i < 100 && up.sentIds.length < 10; i++) await sleep(5);
+  await second.shutdown();
+  assert.deepEqual(up.sentIds, range(0, 10), "everything was kept for the next start");
+});
+
+Deno.test("exporter helper: at shutdown an in-memory queue still drains while the backend answers after a failure", async () => {
+  const sender = new FakeSender();
+  sender.script = [() => Promise.reject(new RetryableError("one hiccup"))];
+  const exporter = newLogsExporter(settings(), {
+    retry: fastRetry,
+    queue: queue({ waitForResult: false, numConsumers: 1 }),
+  }, sender);
+  await exporter.start(hostWith());
+  for (let i = 0; i < 5; i++) await exporter.consume(logsWithIds([i]), {});
+  await exporter.shutdown();
+  assert.deepEqual(
+    sender.sentIds,
+    [0, 0, 1, 2, 3, 4],
+    "the failed attempt, then each request once",
+  );
+});
+
 Deno.test("exporter helper: the persistent queue drops permanently failed requests from disk", async () => {
   const data = new Map<string, Uint8Array>();
   const sender = new FakeSender();
