@@ -18,7 +18,7 @@ import {
   newScope,
   stringValue,
 } from "../core/pdata/logs.ts";
-import { Prng } from "../core/pdata/testing.ts";
+import { namespacedLogs, Prng } from "../core/pdata/testing.ts";
 import { compileCondition, type EvalContext } from "../pkg/ottl/mod.ts";
 import { capture, parseWith, testSettings } from "../tests/fakes/component_harness.ts";
 import { parseFilterConfig } from "../processors/filter/config.ts";
@@ -29,31 +29,17 @@ const CONDITION =
 
 function batch(records: number): Logs {
   const p = new Prng(1);
-  const namespaces = ["kube-system", "default", "payments", "monitoring"];
-  const logs: Logs = { resourceLogs: [] };
-  const perResource = 256;
-  for (let i = 0; i < records; i += perResource) {
-    logs.resourceLogs.push({
-      schemaUrl: "",
-      resource: newResource([
-        { key: "k8s.namespace.name", value: stringValue(p.pick(namespaces)) },
-        { key: "k8s.pod.name", value: stringValue(`pod-${i}`) },
-      ]),
-      scopeLogs: [{
-        schemaUrl: "",
-        scope: newScope(),
-        logRecords: Array.from({ length: perResource }, () =>
-          newLogRecord({
-            severityNumber: p.pick([5, 9, 13, 17]),
-            body: stringValue(
-              p.pick(["GET /healthz 200 1ms", "payment accepted id=42", "cache miss"]),
-            ),
-            attributes: [{ key: "log.iostream", value: stringValue("stdout") }],
-          })),
-      }],
-    });
-  }
-  return logs;
+  return namespacedLogs(p, {
+    records,
+    perResource: 256,
+    namespaces: ["kube-system", "default", "payments", "monitoring"],
+    record: () =>
+      newLogRecord({
+        severityNumber: p.pick([5, 9, 13, 17]),
+        body: stringValue(p.pick(["GET /healthz 200 1ms", "payment accepted id=42", "cache miss"])),
+        attributes: [{ key: "log.iostream", value: stringValue("stdout") }],
+      }),
+  });
 }
 
 const handWritten = (c: EvalContext): boolean => {

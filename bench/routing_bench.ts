@@ -20,7 +20,7 @@ import {
   newScope,
   stringValue,
 } from "../core/pdata/logs.ts";
-import { Prng } from "../core/pdata/testing.ts";
+import { namespacedLogs, Prng } from "../core/pdata/testing.ts";
 import { compileCondition, type EvalContext } from "../pkg/ottl/mod.ts";
 import { parseWith, testSettings } from "../tests/fakes/component_harness.ts";
 
@@ -29,26 +29,16 @@ const PER_RESOURCE = 256;
 
 function batch(namespaces: readonly string[]): Logs {
   const p = new Prng(1);
-  const logs: Logs = { resourceLogs: [] };
-  for (let i = 0; i < RECORDS; i += PER_RESOURCE) {
-    logs.resourceLogs.push({
-      schemaUrl: "",
-      resource: newResource([
-        { key: "k8s.namespace.name", value: stringValue(p.pick(namespaces)) },
-        { key: "k8s.pod.name", value: stringValue(`pod-${i}`) },
-      ]),
-      scopeLogs: [{
-        schemaUrl: "",
-        scope: newScope(),
-        logRecords: Array.from({ length: PER_RESOURCE }, () =>
-          newLogRecord({
-            body: stringValue("payment accepted id=42"),
-            attributes: [{ key: "level", value: stringValue(p.pick(["info", "error"])) }],
-          })),
-      }],
-    });
-  }
-  return logs;
+  return namespacedLogs(p, {
+    records: RECORDS,
+    perResource: PER_RESOURCE,
+    namespaces,
+    record: () =>
+      newLogRecord({
+        body: stringValue("payment accepted id=42"),
+        attributes: [{ key: "level", value: stringValue(p.pick(["info", "error"])) }],
+      }),
+  });
 }
 
 const nullConsumer: LogsConsumer = { mutatesData: false, consume: () => Promise.resolve() };

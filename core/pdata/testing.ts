@@ -17,7 +17,17 @@ import type {
   KeyValue as GenKeyValue,
 } from "./gen/opentelemetry/proto/common/v1/common_pb.ts";
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import type { AnyValue, KeyValue, LogRecord, Logs, ResourceLogs, ScopeLogs } from "./logs.ts";
+import {
+  type AnyValue,
+  type KeyValue,
+  type LogRecord,
+  type Logs,
+  newResource,
+  newScope,
+  type ResourceLogs,
+  type ScopeLogs,
+  stringValue,
+} from "./logs.ts";
 
 /**
  * The vendored OTLP `.proto` files (upstream's tag is in their README): the include path for
@@ -262,6 +272,38 @@ const PATHS = ["/api/v1/orders", "/healthz", "/api/v1/cart/items", "/login", "/m
 
 function str(value: string): AnyValue {
   return { kind: "string", value };
+}
+
+/**
+ * Returns `records` records in resources of `perResource`, each resource with a
+ * `k8s.namespace.name` picked from `namespaces` and its own `k8s.pod.name`: batches for
+ * benchmarks of per-namespace filtering and routing. `record` makes each log record.
+ */
+export function namespacedLogs(
+  rng: Prng,
+  options: {
+    records: number;
+    perResource: number;
+    namespaces: readonly string[];
+    record: () => LogRecord;
+  },
+): Logs {
+  const logs: Logs = { resourceLogs: [] };
+  for (let i = 0; i < options.records; i += options.perResource) {
+    logs.resourceLogs.push({
+      schemaUrl: "",
+      resource: newResource([
+        { key: "k8s.namespace.name", value: stringValue(rng.pick(options.namespaces)) },
+        { key: "k8s.pod.name", value: stringValue(`pod-${i}`) },
+      ]),
+      scopeLogs: [{
+        schemaUrl: "",
+        scope: newScope(),
+        logRecords: Array.from({ length: options.perResource }, options.record),
+      }],
+    });
+  }
+  return logs;
 }
 
 /**
