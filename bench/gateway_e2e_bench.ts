@@ -164,15 +164,32 @@ async function load(url: string, connections: number, seconds: number, rate = 0)
 
 // ---------------------------------------------------------------- servers
 
-function gatewayConfig(port: number, sinkPort: number, batchTimeout: string): string {
+/** Options of {@linkcode gatewayConfig}. */
+export interface GatewayConfigOptions {
+  /** The `batch` processor's `timeout`; upstream's default when empty. */
+  batchTimeout?: string;
+  /** Put `k8sattributes` (kubeConfig auth, waiting for its cache) before `batch`. */
+  k8sattributes?: boolean;
+}
+
+/** The gateway's pipeline: otlp (HTTP) → [k8sattributes →] batch → otlp_http (gzip). */
+export function gatewayConfig(
+  port: number,
+  sinkPort: number,
+  o: GatewayConfigOptions = {},
+): string {
+  const k8s = o.k8sattributes
+    ? "  k8sattributes:\n    auth_type: kubeConfig\n    wait_for_metadata: true\n" +
+      "    wait_for_metadata_timeout: 120s\n"
+    : "";
   return `receivers:
   otlp:
     protocols:
       http:
         endpoint: 127.0.0.1:${port}
 processors:
-  batch: {${batchTimeout ? ` timeout: ${batchTimeout}` : ""}}
-exporters:
+  batch: {${o.batchTimeout ? ` timeout: ${o.batchTimeout}` : ""}}
+${k8s}exporters:
   otlp_http:
     endpoint: http://127.0.0.1:${sinkPort}
     compression: gzip
@@ -185,7 +202,7 @@ service:
   pipelines:
     logs:
       receivers: [otlp]
-      processors: [batch]
+      processors: [${o.k8sattributes ? "k8sattributes, " : ""}batch]
       exporters: [otlp_http]
 `;
 }
@@ -243,7 +260,7 @@ async function gateway(
   const port = freePort();
   await Deno.writeTextFile(
     `${dir}/config.yaml`,
-    gatewayConfig(port, sink.port, arg("batch-timeout", "")),
+    gatewayConfig(port, sink.port, { batchTimeout: arg("batch-timeout", "") }),
   );
   const v8 = arg("collector-v8-flags", "");
   const probe = `${dir}/loop.json`;

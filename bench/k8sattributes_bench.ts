@@ -31,6 +31,7 @@ import { K8sAttributesProcessor } from "../processors/k8sattributes/processor.ts
 import { FakeKubeApi, type KObject, podFixture } from "../tests/fakes/kube_api.ts";
 import { CollectorProcess } from "../tests/fakes/collector_process.ts";
 import { cpuSeconds, freePort, Sink } from "./agent_e2e_bench.ts";
+import { gatewayConfig } from "./gateway_e2e_bench.ts";
 
 const self = new URL(import.meta.url).pathname;
 const [mode, ...rest] = Deno.args;
@@ -290,33 +291,6 @@ async function cpu(proc: K8sAttributesProcessor, count: number): Promise<Record<
 }
 
 // ---- end to end: the gateway as users run it ----
-function gatewayConfig(port: number, sinkPort: number, k8s: boolean): string {
-  return `receivers:
-  otlp:
-    protocols:
-      http:
-        endpoint: 127.0.0.1:${port}
-processors:
-  batch: {}
-${
-    k8s
-      ? "  k8sattributes:\n    auth_type: kubeConfig\n    wait_for_metadata: true\n    wait_for_metadata_timeout: 120s\n"
-      : ""
-  }exporters:
-  otlp_http:
-    endpoint: http://127.0.0.1:${sinkPort}
-service:
-  telemetry:
-    metrics:
-      level: none
-  pipelines:
-    logs:
-      receivers: [otlp]
-      processors: [${k8s ? "k8sattributes, " : ""}batch]
-      exporters: [otlp_http]
-`;
-}
-
 /**
  * The collector process (otlp → [k8sattributes →] batch → otlp_http) against a sink process,
  * fed 1,000-record requests by 4 concurrent senders here; returns its records per CPU-second.
@@ -332,7 +306,10 @@ async function e2eRun(
   const dir = await Deno.makeTempDir();
   const sink = await Sink.start();
   const port = freePort();
-  await Deno.writeTextFile(`${dir}/config.yaml`, gatewayConfig(port, sink.port, k8s));
+  await Deno.writeTextFile(
+    `${dir}/config.yaml`,
+    gatewayConfig(port, sink.port, { k8sattributes: k8s }),
+  );
   await Deno.writeTextFile(
     `${dir}/kubeconfig`,
     `apiVersion: v1
