@@ -25,7 +25,26 @@ async function waitFor(
   }
 }
 
-function config(dir: string, delay: string): string {
+function config(dir: string, delay: string, throughConnector = false): string {
+  if (throughConnector) {
+    // Two pipelines joined by a connector, each batching: at SIGTERM the first drains through
+    // the connector into the second, which must still be running.
+    return `receivers:
+  testgen: {batches: 0, batch_size: 50, ack_file: ${dir}/acked.txt}
+processors:
+  batch/in: {timeout: 100ms}
+  batch/out: {timeout: 100ms}
+exporters:
+  capture: {delay: ${delay}, file: ${dir}/exported.txt}
+connectors:
+  forward: {}
+service:
+  telemetry: {metrics: {level: none}}
+  pipelines:
+    logs/in: {receivers: [testgen], processors: [batch/in], exporters: [forward]}
+    logs/out: {receivers: [forward], processors: [batch/out], exporters: [capture]}
+`;
+  }
   return `receivers:
   testgen:
     batches: 0
@@ -46,37 +65,40 @@ service:
 `;
 }
 
-Deno.test("SIGTERM during a burst loses nothing a receiver acknowledged", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    await Deno.writeTextFile(`${dir}/config.yaml`, config(dir, "30ms"));
-    const child = await spawnCli(["--config", `${dir}/config.yaml`], {
-      entry: "tests/fakes/test_main.ts",
-    });
-    await waitFor(
-      async () => (await lines(`${dir}/acked.txt`)).length >= 200,
-      "acknowledged records",
-    );
-    child.kill("SIGTERM");
-    const { code, stderr } = await child.output();
-    const log = new TextDecoder().decode(stderr);
-    assert.equal(code, 0, log);
-    const acked = await lines(`${dir}/acked.txt`);
-    const exported = new Set(await lines(`${dir}/exported.txt`));
-    const lost = acked.filter((b) => !exported.has(b));
-    assert.deepEqual(lost, [], "acknowledged records missing at the exporter");
-    assert.equal(
-      exported.size,
-      acked.length,
-      "the batch in flight at SIGTERM was drained, not dropped",
-    );
-    assert.doesNotMatch(log, /consume failed/);
-    assert.match(log, /Received SIGTERM, shutting down/);
-    assert.match(log, /Shutdown complete/);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+for (const throughConnector of [false, true]) {
+  const where = throughConnector ? " (two pipelines joined by a connector)" : "";
+  Deno.test(`SIGTERM during a burst loses nothing a receiver acknowledged${where}`, async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      await Deno.writeTextFile(`${dir}/config.yaml`, config(dir, "30ms", throughConnector));
+      const child = await spawnCli(["--config", `${dir}/config.yaml`], {
+        entry: "tests/fakes/test_main.ts",
+      });
+      await waitFor(
+        async () => (await lines(`${dir}/acked.txt`)).length >= 200,
+        "acknowledged records",
+      );
+      child.kill("SIGTERM");
+      const { code, stderr } = await child.output();
+      const log = new TextDecoder().decode(stderr);
+      assert.equal(code, 0, log);
+      const acked = await lines(`${dir}/acked.txt`);
+      const exported = new Set(await lines(`${dir}/exported.txt`));
+      const lost = acked.filter((b) => !exported.has(b));
+      assert.deepEqual(lost, [], "acknowledged records missing at the exporter");
+      assert.equal(
+        exported.size,
+        acked.length,
+        "the batch in flight at SIGTERM was drained, not dropped",
+      );
+      assert.doesNotMatch(log, /consume failed/);
+      assert.match(log, /Received SIGTERM, shutting down/);
+      assert.match(log, /Shutdown complete/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}
 
 Deno.test("a second signal forces exit without waiting for the drain", async () => {
   const dir = await Deno.makeTempDir();
