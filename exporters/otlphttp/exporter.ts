@@ -187,6 +187,10 @@ export class OtlpHttpSender implements LogsSender {
         // the compression worker they are gone (empty), and a retry encodes `logs` again.
         : encoded !== undefined && encoded.byteLength > 0
         ? [encoded]
+        // Parts only pay off while a worker compresses one as the next is encoded; without
+        // compression they would be joined again, copying the whole body.
+        : this.#cfg.compression === "none"
+        ? [encodeLogsRequest(logs)]
         : encodeInParts(logs, encodeError);
     } catch (err) {
       throw encodeError(err);
