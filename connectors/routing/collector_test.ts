@@ -80,36 +80,45 @@ function namespaced(prefix: string, namespaces: (string | undefined)[], n: numbe
   );
 }
 
-function tenantPipeline(tenant: string, sink: OtlpSink) {
-  return {
-    exporter: { endpoint: sink.url, headers: { "X-Scope-OrgID": tenant } },
-    pipeline: { receivers: ["routing"], exporters: [`otlp_http/${tenant}`] },
-  };
+/**
+ * otlp (`http` settings) → `routing` (its config) → one pipeline `logs/<tenant>` per tenant,
+ * each with an otlp_http exporter sending `X-Scope-OrgID: <tenant>` to `sink`.
+ */
+function tenantsConfig(
+  sink: OtlpSink,
+  tenants: readonly string[],
+  http: Record<string, unknown>,
+  routing: Record<string, unknown>,
+) {
+  return parse({
+    receivers: { otlp: { protocols: { http: { endpoint: "127.0.0.1:0", ...http } } } },
+    connectors: { routing },
+    exporters: Object.fromEntries(tenants.map((t) => [
+      `otlp_http/${t}`,
+      { endpoint: sink.url, headers: { "X-Scope-OrgID": t } },
+    ])),
+    service: {
+      telemetry: { metrics: { level: "none" } },
+      pipelines: {
+        "logs/in": { receivers: ["otlp"], exporters: ["routing"] },
+        ...Object.fromEntries(tenants.map((t) => [
+          `logs/${t}`,
+          { receivers: ["routing"], exporters: [`otlp_http/${t}`] },
+        ])),
+      },
+    },
+  });
 }
 
 Deno.test("collector: three namespaces to three tenants, a record without a namespace to the default", async () => {
   const sink = await startOtlpSink();
   const tenants = ["tenant-a", "tenant-b", "tenant-c", "tenant-default"];
-  const pipes = Object.fromEntries(tenants.map((t) => [t, tenantPipeline(t, sink)]));
-  const config = parse({
-    receivers: { otlp: { protocols: { http: { endpoint: "127.0.0.1:0" } } } },
-    connectors: {
-      routing: {
-        default_pipelines: ["logs/tenant-default"],
-        table: ["a", "b", "c"].map((x) => ({
-          condition: `attributes["${NAMESPACE}"] == "ns-${x}"`,
-          pipelines: [`logs/tenant-${x}`],
-        })),
-      },
-    },
-    exporters: Object.fromEntries(tenants.map((t) => [`otlp_http/${t}`, pipes[t]!.exporter])),
-    service: {
-      telemetry: { metrics: { level: "none" } },
-      pipelines: {
-        "logs/in": { receivers: ["otlp"], exporters: ["routing"] },
-        ...Object.fromEntries(tenants.map((t) => [`logs/${t}`, pipes[t]!.pipeline])),
-      },
-    },
+  const config = tenantsConfig(sink, tenants, {}, {
+    default_pipelines: ["logs/tenant-default"],
+    table: ["a", "b", "c"].map((x) => ({
+      condition: `attributes["${NAMESPACE}"] == "ns-${x}"`,
+      pipelines: [`logs/tenant-${x}`],
+    })),
   });
   const { collector, url } = await start(config);
   try {
@@ -135,29 +144,13 @@ Deno.test("collector: three namespaces to three tenants, a record without a name
 Deno.test('collector: request["X-Tenant"] from the otlp receiver\'s include_metadata picks the tenant', async () => {
   const sink = await startOtlpSink();
   const tenants = ["acme", "ecorp", "other"];
-  const pipes = Object.fromEntries(tenants.map((t) => [t, tenantPipeline(t, sink)]));
-  const config = parse({
-    receivers: {
-      otlp: { protocols: { http: { endpoint: "127.0.0.1:0", include_metadata: true } } },
-    },
-    connectors: {
-      routing: {
-        default_pipelines: ["logs/other"],
-        table: ["acme", "ecorp"].map((t) => ({
-          context: "request",
-          condition: `request["X-Tenant"] == "${t}"`,
-          pipelines: [`logs/${t}`],
-        })),
-      },
-    },
-    exporters: Object.fromEntries(tenants.map((t) => [`otlp_http/${t}`, pipes[t]!.exporter])),
-    service: {
-      telemetry: { metrics: { level: "none" } },
-      pipelines: {
-        "logs/in": { receivers: ["otlp"], exporters: ["routing"] },
-        ...Object.fromEntries(tenants.map((t) => [`logs/${t}`, pipes[t]!.pipeline])),
-      },
-    },
+  const config = tenantsConfig(sink, tenants, { include_metadata: true }, {
+    default_pipelines: ["logs/other"],
+    table: ["acme", "ecorp"].map((t) => ({
+      context: "request",
+      condition: `request["X-Tenant"] == "${t}"`,
+      pipelines: [`logs/${t}`],
+    })),
   });
   const { collector, url } = await start(config);
   try {
