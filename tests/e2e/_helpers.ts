@@ -6,7 +6,7 @@
  */
 
 import type { SinkStats } from "../../demo/sink.ts";
-import type { Topology, TopologyOptions } from "../../demo/topology.ts";
+import { Topology, type TopologyOptions } from "../../demo/topology.ts";
 import { canRunProfileAgent, profileAgent } from "./_profile_agent.ts";
 
 /** Resolves after `ms`. */
@@ -65,4 +65,20 @@ export async function agentHooks(): Promise<{ options: TopologyOptions; what: st
     options: (await profileAgent()).options,
     what: "agent as uid 1000/gid 0 with the agent profile's flags",
   };
+}
+
+/**
+ * Starts the topology both e2e tests run: 30 lines/s per pod with bursts, kubelet rotation at
+ * 48 KiB (several rotations a minute), and the agent from {@linkcode agentHooks}; `agent`
+ * says which agent, for the test's output.
+ */
+export async function startE2eTopology(): Promise<{ t: Topology; agent: string }> {
+  const agent = await agentHooks();
+  const t = await Topology.start({
+    rate: 30,
+    burstChance: 0.1,
+    rotateBytes: 48 * 1024,
+    ...agent.options,
+  });
+  return { t, agent: agent.what };
 }

@@ -22,8 +22,7 @@
  */
 
 import assert from "node:assert/strict";
-import { Topology } from "../../demo/topology.ts";
-import { agentHooks, drainAll, sleep } from "./_helpers.ts";
+import { drainAll, sleep, startE2eTopology } from "./_helpers.ts";
 
 const MARGIN_MS = 5_000;
 
@@ -33,13 +32,7 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const agent = await agentHooks();
-    const t = await Topology.start({
-      rate: 30,
-      burstChance: 0.1,
-      rotateBytes: 48 * 1024,
-      ...agent.options,
-    });
+    const { t, agent } = await startE2eTopology();
     const faults: { what: string; start: number; end: number }[] = [];
     try {
       await sleep(4_000);
@@ -84,7 +77,7 @@ Deno.test({
         if (i >= 0) near[i]!++;
       }
       console.log(
-        `${agent.what}: written ${written} records, ${status.rotations} rotations; arrived ${end.unique}; ` +
+        `${agent}: written ${written} records, ${status.rotations} rotations; arrived ${end.unique}; ` +
           `${end.duplicates} duplicates (${(end.duplicates / written * 100).toFixed(2)} %); ` +
           `${end.refused} requests refused with 503; faults (down time, duplicates near it): ${
             faults.map((f, i) => `${f.what} ${f.end - f.start} ms ${near[i]}`).join(", ")

@@ -9,22 +9,15 @@
  */
 
 import assert from "node:assert/strict";
-import { Topology } from "../../demo/topology.ts";
 import { demoPods } from "../../demo/pods.ts";
-import { agentHooks, drainAll, sleep } from "./_helpers.ts";
+import { drainAll, sleep, startE2eTopology } from "./_helpers.ts";
 
 Deno.test({
   name: "e2e: every generated line arrives exactly once, enriched with its pod's metadata",
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const agent = await agentHooks();
-    const t = await Topology.start({
-      rate: 30,
-      burstChance: 0.1,
-      rotateBytes: 48 * 1024,
-      ...agent.options,
-    });
+    const { t, agent } = await startE2eTopology();
     try {
       await sleep(12_000);
       const { written, records, lines, stats } = await drainAll(t, 60_000);
@@ -33,7 +26,7 @@ Deno.test({
       const status = await t.written();
       const check = await t.check(records);
       console.log(
-        `${agent.what}: written ${written} records (${lines} CRI lines), ${status.rotations} rotations, ` +
+        `${agent}: written ${written} records (${lines} CRI lines), ${status.rotations} rotations, ` +
           `${status.gzipped} gzipped; arrived ${end.unique}, duplicates ${end.duplicates}`,
       );
       assert.ok(status.rotations > 0 && status.gzipped > 0, "the run rotated and gzipped files");
