@@ -13,6 +13,7 @@ import { nopLogger } from "../core/telemetry/logger.ts";
 import { MetricsRegistry } from "../core/telemetry/metrics.ts";
 import { FileStorageExtension } from "../extensions/file_storage/extension.ts";
 import { defaultFileStorageConfig } from "../extensions/file_storage/config.ts";
+import { concatBytes } from "../core/bytes.ts";
 
 const enc = new TextEncoder();
 const CHECKPOINT_FILES = 10_000;
@@ -65,14 +66,7 @@ function writeRename(dir: Deno.FsFile | undefined, path: string, bytes: Uint8Arr
 }
 
 function concat(ops: StorageOperation[]): Uint8Array {
-  const parts = ops.map((o) => (o as { value: Uint8Array }).value);
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
+  return concatBytes(ops.map((o) => (o as { value: Uint8Array }).value));
 }
 
 async function timeIt(fn: () => Promise<void> | void): Promise<number> {

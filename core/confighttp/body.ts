@@ -9,6 +9,7 @@
 
 import zlib from "node:zlib";
 import type { BudgetHolder, ByteBudget } from "../admission.ts";
+import { concatBytes } from "../bytes.ts";
 
 /** The body could not be read: too large, undecodable, truncated or too slow (HTTP 400). */
 export class BodyError extends Error {
@@ -74,17 +75,6 @@ function decompressError(encoding: string, err: unknown): BodyError {
   return new BodyError(
     `cannot decompress the ${encoding} body: ${err instanceof Error ? err.message : err}`,
   );
-}
-
-function concat(chunks: readonly Uint8Array[], total: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.length;
-  }
-  return out;
 }
 
 /** Bytes of a {@linkcode ByteBudget} that one request's body takes as it is read. */
@@ -225,14 +215,14 @@ export async function readBody(
       }
       head.push(chunk);
     }
-    if (encoding === "") return concat(head, wire.bytes);
+    if (encoding === "") return concatBytes(head);
     if (ended) {
       // The output's worst case is taken first, and what it did not use given back at once.
       const cap = Math.min(limit, SYNC_MAX_OUTPUT);
       if (budget) await budget.budget.acquire(budget.holder, cap);
       let out: Uint8Array | undefined;
       try {
-        out = inflateSync(encoding, concat(head, wire.bytes), cap);
+        out = inflateSync(encoding, concatBytes(head), cap);
         return out;
       } catch (err) {
         const overCap = (err as { code?: string }).code === "ERR_BUFFER_TOO_LARGE";
@@ -331,5 +321,5 @@ async function inflateStreaming(
     await finished.promise;
   }
   if (failure) throw failure;
-  return concat(out, outBytes);
+  return concatBytes(out);
 }

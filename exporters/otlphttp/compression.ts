@@ -14,6 +14,7 @@
  */
 
 import zlib from "node:zlib";
+import { concatBytes } from "../../core/bytes.ts";
 
 /** A `compression` setting. */
 export type Compression = "gzip" | "zstd" | "zlib" | "deflate" | "none";
@@ -111,17 +112,6 @@ self.onmessage = (e) => {
 self.postMessage("ready");
 `;
 
-function concatParts(parts: readonly Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
-}
-
 /** A request to the worker. */
 interface CompressJob {
   id: number;
@@ -213,7 +203,7 @@ export class Compressor {
     }
     if (done || this.#kind === "none" || !this.#ready || this.#broken) {
       if (!done) { for (let step = it.next(); !step.done; step = it.next()) head.push(step.value); }
-      return await this.compress(concatParts(head));
+      return await this.compress(concatBytes(head));
     }
     const id = this.#next++;
     const result = new Promise<Uint8Array>((resolve, reject) => {

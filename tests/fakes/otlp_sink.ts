@@ -23,6 +23,7 @@ import {
 } from "../../core/pdata/gen/opentelemetry/proto/collector/logs/v1/logs_service_pb.ts";
 import type { Logs } from "../../core/pdata/logs.ts";
 import { fromGenerated } from "../../core/pdata/testing.ts";
+import { concatBytes } from "../../core/bytes.ts";
 
 /** What the sink answers to one request. */
 export type SinkReply =
@@ -336,14 +337,15 @@ export class OtlpSink {
 
   async #handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const chunks: Uint8Array[] = [];
-    for await (const c of req) chunks.push(c as Uint8Array);
+    // Copied out of node's Buffers into plain arrays the sink owns (decoded ids compare as such).
+    for await (const c of req) chunks.push(new Uint8Array(c as Uint8Array));
     const n = this.count++;
     const reply = this.#script.shift() ?? this.#opts.replyFn?.(n) ?? this.#opts.defaultReply ??
       { kind: "ok" };
     const contentType = String(req.headers["content-type"] ?? "").split(";")[0]!.trim();
     let accepted = 0;
     if (!this.#opts.discard) {
-      const rawBody = concat(chunks);
+      const rawBody = concatBytes(chunks);
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers)) {
         headers[k] = Array.isArray(v) ? v.join(", ") : String(v);
@@ -435,16 +437,6 @@ export class OtlpSink {
       }
     }
   }
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.length;
-  }
-  return out;
 }
 
 /** Starts a sink on a free loopback port. */
