@@ -441,7 +441,25 @@ function exactReviver(this: unknown, _key: string, value: unknown, context?: { s
   return value;
 }
 
-function parse<T>(text: string, what: string, walk: (root: Json) => T): T {
+/**
+ * Walks a JSON array with `walk` per element; an error names the element as `${name}[i]`,
+ * `i` counted from `first` (the array is a run of a longer one).
+ */
+function elements<T>(name: string, first: number, walk: (o: Json) => T): (root: Json) => T[] {
+  return (root) => {
+    if (!Array.isArray(root)) throw new PathError(`expected an array, got ${describe(root)}`);
+    const out: T[] = [];
+    let i = 0;
+    try {
+      for (; i < root.length; i++) out.push(walk(root[i]));
+    } catch (e) {
+      throw at(at(e, `[${first + i}]`), name);
+    }
+    return out;
+  };
+}
+
+function parse<T>(text: string, what: string, walk: (root: Json) => T, prefix = ""): T {
   let root: Json;
   try {
     root = JSON.parse(text);
@@ -464,7 +482,8 @@ function parse<T>(text: string, what: string, walk: (root: Json) => T): T {
     }
   } catch (e) {
     if (!(e instanceof PathError)) throw e;
-    const path = e.path.reverse().join(".").replaceAll(".[", "[");
+    const path = [prefix, ...e.path.reverse()].filter((p) => p !== "").join(".")
+      .replaceAll(".[", "[");
     throw new OtlpDecodeError(
       `Invalid OTLP JSON ${what}${path ? ` at ${path}` : ""}: ${e.message}`,
     );
@@ -474,6 +493,27 @@ function parse<T>(text: string, what: string, walk: (root: Json) => T): T {
 /** Decodes an OTLP/JSON ExportLogsServiceRequest; throws OtlpDecodeError when malformed. */
 export function readRequestJson(text: string): Logs {
   return parse(text, "ExportLogsServiceRequest", request);
+}
+
+/**
+ * Decodes a JSON array of ResourceLogs, elements `first`… of a request's `resourceLogs`
+ * (errors name them so), for a decoder that reads a large request a run at a time.
+ */
+export function readResourceLogsJson(text: string, first: number): ResourceLogs[] {
+  return parse(text, "ExportLogsServiceRequest", elements("resourceLogs", first, resourceLogs));
+}
+
+/**
+ * Decodes a JSON array of LogRecords, elements `first`… of the `logRecords` of the ScopeLogs
+ * at `scopePath` (such as `resourceLogs[0].scopeLogs[2]`, which errors name).
+ */
+export function readLogRecordsJson(text: string, scopePath: string, first: number): LogRecord[] {
+  return parse(
+    text,
+    "ExportLogsServiceRequest",
+    elements("logRecords", first, logRecord),
+    scopePath,
+  );
 }
 
 /** Decodes an OTLP/JSON ExportLogsServiceResponse; `undefined` without partialSuccess. */

@@ -13,12 +13,13 @@ import type { ErrorResponder, RequestHandler } from "../../core/confighttp/mod.t
 import type { LogsConsumer } from "../../core/consumer.ts";
 import { encodeUtf8Into, utf8Length } from "../../core/pdata/utf8.ts";
 import type { Logs } from "../../core/pdata/logs.ts";
-import { decodeLogsRequestJson, encodeLogsResponseJson } from "../../core/pdata/otlp_json.ts";
+import { encodeLogsResponseJson } from "../../core/pdata/otlp_json.ts";
 import { encodeLogsResponse } from "../../core/pdata/otlp_proto.ts";
 import type { ObsReport } from "../../core/receiverhelper/mod.ts";
 import type { Logger } from "../../core/telemetry/logger.ts";
 import { classifyError, exportLogs, type ExportOutcome } from "./export.ts";
 import { decodeLogsRequestSliced } from "./sliced_decode.ts";
+import { decodeLogsRequestJsonSliced } from "./sliced_json.ts";
 
 const PB = "application/x-protobuf";
 const JSON_TYPE = "application/json";
@@ -169,7 +170,7 @@ export function logsHandler(opts: LogsHandlerOptions): RequestHandler {
       const body = await req.body();
       logs = enc === "proto"
         ? await decodeLogsRequestSliced(body)
-        : decodeLogsRequestJson(new TextDecoder().decode(body));
+        : await decodeLogsRequestJsonSliced(new TextDecoder().decode(body));
       req.releaseBody();
     } catch (err) {
       if (err instanceof BudgetExhaustedError) {
