@@ -4,7 +4,8 @@
  * walk of it take. A scanner finds where each resource, scope and log record starts and ends
  * (without building anything); the resources without their records, then runs of records,
  * are each parsed and walked by the project's JSON decoder, which checks them as it checks a
- * whole request and names errors by their place in the whole request.
+ * whole request and names errors by their place in the whole request (of several errors,
+ * another may be reported first: resources and scopes are checked before their records).
  *
  * Shapes the scanner does not plan for (a key given twice, both spellings of one, an element
  * that is not an object) are decoded whole, as before; so are small bodies.
