@@ -157,6 +157,9 @@ export function newLogRecord(fields: Partial<LogRecord> = {}): LogRecord {
 
 /** Counts the log records in a batch. */
 export function logRecordCount(logs: Logs): number {
+  // A batch still held encoded (encoded_logs.ts) knows its count; reading it would decode it.
+  const encoded = (logs as { readonly encodedRecords?: number }).encodedRecords;
+  if (encoded !== undefined) return encoded;
   let n = 0;
   for (const rl of logs.resourceLogs) {
     for (const sl of rl.scopeLogs) n += sl.logRecords.length;
@@ -231,6 +234,9 @@ export function cloneScope(s: InstrumentationScope): InstrumentationScope {
 
 /** Deep-copies a batch, so a consumer that mutates it cannot affect another's copy. */
 export function cloneLogs(logs: Logs): Logs {
+  // A batch still held encoded is cloned as its bytes, which nobody changes.
+  const encoded = (logs as { cloneEncoded?: () => Logs | undefined }).cloneEncoded?.();
+  if (encoded !== undefined) return encoded;
   return {
     resourceLogs: logs.resourceLogs.map((rl) => ({
       schemaUrl: rl.schemaUrl,

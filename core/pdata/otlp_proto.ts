@@ -26,6 +26,7 @@
  * @module
  */
 
+import { encodedPieces, joinPieces } from "./encoded_logs.ts";
 import type { Logs } from "./logs.ts";
 import { OtlpDecodeError } from "./otlp_error.ts";
 import { decodeRequest, decodeResponse } from "./proto_reader.ts";
@@ -33,6 +34,7 @@ import { encodeRequest, int64Size, requestSize, varintSize } from "./proto_write
 import { utf8Length, writeUtf8 } from "./utf8.ts";
 
 export { MAX_ANY_VALUE_DEPTH, OtlpDecodeError } from "./otlp_error.ts";
+export { EncodedRecords, resourceLogsHeader } from "./proto_writer.ts";
 
 /** The partial_success of an ExportLogsServiceResponse. */
 export interface ExportLogsPartialSuccess {
@@ -48,7 +50,9 @@ export interface ExportLogsPartialSuccess {
  *   of a slightly larger buffer)
  */
 export function encodeLogsRequest(logs: Logs): Uint8Array {
-  return encodeRequest(logs);
+  // A batch still held encoded: its bytes joined into a new buffer the caller owns.
+  const pieces = encodedPieces(logs);
+  return pieces === undefined ? encodeRequest(logs) : joinPieces(pieces);
 }
 
 /**
@@ -70,7 +74,8 @@ export function decodeLogsRequest(bytes: Uint8Array): Logs {
 
 /** Returns the exact size in bytes `encodeLogsRequest(logs)` would produce, without encoding. */
 export function logsRequestSize(logs: Logs): number {
-  return requestSize(logs);
+  const pieces = encodedPieces(logs);
+  return pieces === undefined ? requestSize(logs) : pieces.reduce((n, p) => n + p.length, 0);
 }
 
 /**

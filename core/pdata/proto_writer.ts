@@ -18,7 +18,16 @@
  * @module
  */
 
-import type { AnyValue, KeyValue, LogRecord, Logs, ResourceLogs, ScopeLogs } from "./logs.ts";
+import type {
+  AnyValue,
+  InstrumentationScope,
+  KeyValue,
+  LogRecord,
+  Logs,
+  Resource,
+  ResourceLogs,
+  ScopeLogs,
+} from "./logs.ts";
 import { logRecordCount } from "./logs.ts";
 import { encodeUtf8Into, utf8Length, writeUtf8 } from "./utf8.ts";
 
@@ -454,4 +463,142 @@ export function encodeRequest(logs: Logs): Uint8Array {
     out = new Uint8Array(0);
     dv = new DataView(out.buffer);
   }
+}
+
+/**
+ * A chunk with less room than this left is closed and a new one started (a record larger than
+ * the room left grows its chunk). Chunks start small, a resource may have only a few records,
+ * and double up to {@linkcode MAX_CHUNK_BYTES}.
+ */
+const MIN_ROOM = 1024;
+const FIRST_CHUNK_BYTES = 2 * 1024;
+const MAX_CHUNK_BYTES = 64 * 1024;
+
+/**
+ * Log records encoded one at a time as they are made (each as a ScopeLogs `log_records`
+ * field), so that the records themselves need not stay alive until their batch is encoded.
+ * The bytes go into chunks that are not copied to grow.
+ */
+export class EncodedRecords {
+  #chunks: Uint8Array[] = [];
+  #current = new Uint8Array(0);
+  #view = new DataView(this.#current.buffer);
+  #used = 0;
+  #length = 0;
+  #count = 0;
+
+  /** Records added. */
+  get count(): number {
+    return this.#count;
+  }
+
+  /** Bytes of their encoding. */
+  get byteLength(): number {
+    return this.#length;
+  }
+
+  /** Appends the encoding of `r`. */
+  add(r: LogRecord): void {
+    if (this.#current.length - this.#used < MIN_ROOM) {
+      if (this.#used > 0) this.#chunks.push(this.#current.subarray(0, this.#used));
+      const size = Math.min(MAX_CHUNK_BYTES, Math.max(FIRST_CHUNK_BYTES, 2 * this.#current.length));
+      this.#current = new Uint8Array(size);
+      this.#view = new DataView(this.#current.buffer);
+      this.#used = 0;
+    }
+    // The encoder's buffer is module state: borrow it for this chunk, then give it back.
+    const savedOut = out, savedView = dv, savedPos = pos;
+    out = this.#current;
+    dv = this.#view;
+    pos = this.#used;
+    try {
+      writeLogRecord(r);
+      this.#length += pos - this.#used;
+      this.#current = out; // a record larger than the room left grew the chunk
+      this.#view = dv;
+      this.#used = pos;
+      this.#count++;
+    } finally {
+      out = savedOut;
+      dv = savedView;
+      pos = savedPos;
+    }
+  }
+
+  /** The bytes, as views of the chunks (no copy); nothing may be added afterwards. */
+  pieces(): Uint8Array[] {
+    return this.#used > 0
+      ? [...this.#chunks, this.#current.subarray(0, this.#used)]
+      : [...this.#chunks];
+  }
+}
+
+/** What `write` writes into a fresh buffer. */
+function encodeWith(write: () => void): Uint8Array {
+  const savedOut = out, savedView = dv, savedPos = pos;
+  out = new Uint8Array(256);
+  dv = new DataView(out.buffer);
+  pos = 0;
+  try {
+    write();
+    return out.subarray(0, pos);
+  } finally {
+    out = savedOut;
+    dv = savedView;
+    pos = savedPos;
+  }
+}
+
+/**
+ * The bytes that put `recordsLength` bytes of encoded records (see {@linkcode EncodedRecords})
+ * into an ExportLogsServiceRequest: one ResourceLogs field holding `resource` and one
+ * ScopeLogs field holding `scope`, the records following directly (no schema URLs).
+ */
+export function resourceLogsHeader(
+  resource: Resource,
+  scope: InstrumentationScope,
+  recordsLength: number,
+): Uint8Array {
+  const resourceMsg = encodeWith(() => {
+    writeAttributes(0x0a, resource.attributes);
+    const dropped = resource.droppedAttributesCount >>> 0;
+    if (dropped !== 0) {
+      ensure(6);
+      out[pos++] = 0x10;
+      writeVarint(dropped);
+    }
+  });
+  const scopeMsg = encodeWith(() => {
+    if (scope.name.length !== 0) writeString(0x0a, scope.name);
+    if (scope.version.length !== 0) writeString(0x12, scope.version);
+    writeAttributes(0x1a, scope.attributes);
+    const dropped = scope.droppedAttributesCount >>> 0;
+    if (dropped !== 0) {
+      ensure(6);
+      out[pos++] = 0x20;
+      writeVarint(dropped);
+    }
+  });
+  const scopeLogsLength = delimited(scopeMsg.length) + recordsLength;
+  const resourceLogsLength = delimited(resourceMsg.length) + delimited(scopeLogsLength);
+  return encodeWith(() => {
+    const fields = [
+      [0x0a, resourceLogsLength],
+      [0x0a, resourceMsg.length],
+    ] as const;
+    for (const [tag, len] of fields) {
+      ensure(6);
+      out[pos++] = tag;
+      writeVarint(len);
+    }
+    ensure(resourceMsg.length + 12 + scopeMsg.length);
+    out.set(resourceMsg, pos);
+    pos += resourceMsg.length;
+    out[pos++] = 0x12;
+    writeVarint(scopeLogsLength);
+    out[pos++] = 0x0a;
+    writeVarint(scopeMsg.length);
+    out.set(scopeMsg, pos);
+    pos += scopeMsg.length;
+  });
 }

@@ -1,0 +1,111 @@
+/**
+ * A batch held as its OTLP/protobuf encoding (ExportLogsServiceRequest bytes) until someone
+ * reads its records. A producer that encodes records as it makes them (the stanza adapter)
+ * keeps only bytes alive while a batch waits for `batch` and the exporter, instead of a graph
+ * of objects per record that the young-generation GC copies again and again; `batch` joins
+ * encoded batches by concatenating them (a repeated field: two encoded requests one after
+ * the other are one request holding both), and `encodeLogsRequest` returns the bytes as they
+ * are.
+ *
+ * Anything else reads `resourceLogs` as on any `Logs`: the first read decodes the bytes and
+ * drops them, since the reader may change what it got. The bytes themselves are never
+ * changed or handed over (transferred to a worker): `encodeLogsRequest` gives out a copy.
+ *
+ * @module
+ */
+
+import type { Logs, ResourceLogs } from "./logs.ts";
+import { decodeRequest } from "./proto_reader.ts";
+
+/** See the module doc. */
+export class EncodedLogs implements Logs {
+  /** The request's bytes in order, in one or more pieces (joined only when needed). */
+  #pieces: readonly Uint8Array[] | undefined;
+  readonly #records: number;
+  #decoded: ResourceLogs[] | undefined;
+
+  /**
+   * `pieces`, one after the other, encode an ExportLogsServiceRequest of `records` log
+   * records; they are kept, not copied, and must not change.
+   */
+  constructor(pieces: readonly Uint8Array[], records: number) {
+    this.#pieces = pieces;
+    this.#records = records;
+  }
+
+  /** The records, decoded on first read (the encoding is dropped then). */
+  get resourceLogs(): ResourceLogs[] {
+    if (this.#decoded === undefined) {
+      this.#decoded = decodeRequest(joinPieces(this.#pieces!)).resourceLogs;
+      this.#pieces = undefined;
+    }
+    return this.#decoded;
+  }
+
+  set resourceLogs(value: ResourceLogs[]) {
+    this.#decoded = value;
+    this.#pieces = undefined;
+  }
+
+  /** The encoding, while nobody read the records; never to be changed or transferred. */
+  get pieces(): readonly Uint8Array[] | undefined {
+    return this.#pieces;
+  }
+
+  /** The number of log records while still encoded (else undefined: count the records). */
+  get encodedRecords(): number | undefined {
+    return this.#pieces === undefined ? undefined : this.#records;
+  }
+
+  /** A copy for a consumer that changes data: the same bytes (never changed), undecoded. */
+  cloneEncoded(): EncodedLogs | undefined {
+    return this.#pieces === undefined ? undefined : new EncodedLogs(this.#pieces, this.#records);
+  }
+}
+
+/** The pieces joined into one new buffer (the caller owns it). */
+export function joinPieces(pieces: readonly Uint8Array[]): Uint8Array {
+  let length = 0;
+  for (const p of pieces) length += p.length;
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const p of pieces) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** The pieces copied into new buffers of about `size` bytes each (the caller owns them). */
+export function* joinedParts(pieces: readonly Uint8Array[], size: number): Generator<Uint8Array> {
+  for (let i = 0; i < pieces.length;) {
+    let j = i;
+    let bytes = 0;
+    while (j < pieces.length && (j === i || bytes + pieces[j]!.length <= size)) {
+      bytes += pieces[j++]!.length;
+    }
+    yield joinPieces(pieces.slice(i, j));
+    i = j;
+  }
+}
+
+/** The encoding of `logs` if it is an {@linkcode EncodedLogs} nobody decoded yet. */
+export function encodedPieces(logs: Logs): readonly Uint8Array[] | undefined {
+  return logs instanceof EncodedLogs ? logs.pieces : undefined;
+}
+
+/**
+ * Joins batches into one when every one of them is still encoded (their pieces in order, not
+ * copied); undefined otherwise.
+ */
+export function concatEncoded(batches: readonly Logs[]): EncodedLogs | undefined {
+  const pieces: Uint8Array[] = [];
+  let records = 0;
+  for (const b of batches) {
+    const own = encodedPieces(b);
+    if (own === undefined) return undefined;
+    pieces.push(...own);
+    records += (b as EncodedLogs).encodedRecords!;
+  }
+  return new EncodedLogs(pieces, records);
+}
