@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { isPermanent, PermanentError } from "../consumer.ts";
 import type { ClientInfo } from "../consumer.ts";
+import { EncodedLogs, encodedPieces } from "../pdata/encoded_logs.ts";
 import { logRecordCount, type Logs } from "../pdata/logs.ts";
-import { logsRequestSize } from "../pdata/otlp_proto.ts";
+import { encodeLogsRequest, logsRequestSize } from "../pdata/otlp_proto.ts";
 import { randomLogs } from "../pdata/testing.ts";
 import { idsOf, logsWithIds, range } from "./_test_logs.ts";
 import {
@@ -308,4 +309,21 @@ Deno.test("PartitionedBatcher with evictIdle forgets idle partitions instead of 
   void slow.add(logsWithIds([1]), tenant("a"));
   void slow.add(logsWithIds([2]), tenant("b"));
   await assert.rejects(slow.add(logsWithIds([3]), tenant("c")), TooManyPartitionsError);
+});
+
+Deno.test("Batcher joins pieces still held encoded as bytes, without decoding them", async () => {
+  const { sent, send } = collect();
+  const b = batcher({ minSize: 12 }, send);
+  const asEncoded = (ids: number[]) => {
+    const logs = logsWithIds(ids);
+    return new EncodedLogs([encodeLogsRequest(logs)], logRecordCount(logs));
+  };
+  await Promise.all([b.add(asEncoded(range(0, 6))), b.add(asEncoded(range(6, 12)))]);
+  assert.equal(sent.length, 1);
+  assert.equal(encodedPieces(sent[0]!.logs)?.length, 2, "the two encodings, one after the other");
+  assert.deepEqual(idsOf(sent[0]!.logs), range(0, 12));
+  // With a piece that is not encoded in the batch, the batch is made of objects.
+  await Promise.all([b.add(asEncoded(range(0, 6))), b.add(logsWithIds(range(6, 12)))]);
+  assert.equal(encodedPieces(sent[1]!.logs), undefined);
+  assert.deepEqual(idsOf(sent[1]!.logs), range(0, 12));
 });
