@@ -14,6 +14,7 @@ import type { LogsSender, SendResult } from "../../core/exporterhelper/logs_expo
 import { errorMessage, parseRetryAfter } from "../../core/exporterhelper/retry.ts";
 import type { Logs } from "../../core/pdata/logs.ts";
 import { decodeLogsResponseJson, encodeLogsRequestJson } from "../../core/pdata/otlp_json.ts";
+import { encodedPieces, joinedParts } from "../../core/pdata/encoded_logs.ts";
 import { decodeLogsResponse, encodeLogsRequest } from "../../core/pdata/otlp_proto.ts";
 import type { Logger } from "../../core/telemetry/logger.ts";
 import { Compressor } from "./compression.ts";
@@ -191,7 +192,8 @@ export class OtlpHttpSender implements LogsSender {
         // compression they would be joined again, copying the whole body.
         : this.#cfg.compression === "none"
         ? [encodeLogsRequest(logs)]
-        : encodeInParts(logs, encodeError);
+        // A batch still held encoded: its pieces, copied into parts (the worker takes them).
+        : encodedParts(logs) ?? encodeInParts(logs, encodeError);
     } catch (err) {
       throw encodeError(err);
     }
@@ -322,6 +324,8 @@ export class OtlpHttpSender implements LogsSender {
 
 /** Records per part of a protobuf body encoded in parts (about 200 KiB of typical logs). */
 const PART_RECORDS = 1024;
+/** Bytes per part of a batch held encoded. */
+const PART_BYTES = 256 * 1024;
 
 /**
  * The protobuf request for `logs`, in parts whose concatenation is exactly
@@ -352,6 +356,12 @@ function* encodeInParts(
     }
   }
   if (group.length > 0 || logs.resourceLogs.length === 0) yield encode();
+}
+
+/** A batch still held encoded, as parts of about {@linkcode PART_BYTES} each; else undefined. */
+function encodedParts(logs: Logs): Iterable<Uint8Array> | undefined {
+  const pieces = encodedPieces(logs);
+  return pieces === undefined ? undefined : joinedParts(pieces, PART_BYTES);
 }
 
 function describeFetchError(err: unknown): string {
