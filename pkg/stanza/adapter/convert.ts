@@ -1,17 +1,21 @@
 /**
  * Builds one `Logs` batch from entries: one ResourceLogs per distinct resource (entries
- * sharing a cached resource object are grouped without comparing), one ScopeLogs each.
+ * sharing a cached resource object are grouped without comparing), one ScopeLogs each,
+ * encoded record by record as entries arrive.
  *
  * @module
  */
 
+import { EncodedLogs } from "../../../core/pdata/encoded_logs.ts";
 import type {
   AnyValue,
+  InstrumentationScope,
   KeyValue,
   LogRecord,
   Logs,
-  ResourceLogs,
+  Resource,
 } from "../../../core/pdata/logs.ts";
+import { EncodedRecords, resourceLogsHeader } from "../../../core/pdata/otlp_proto.ts";
 import type { Entry, Value, ValueMap } from "../entry.ts";
 
 const EMPTY = new Uint8Array(0);
@@ -65,11 +69,27 @@ function resourceKey(m: ValueMap): string {
   );
 }
 
-/** Accumulates entries into one batch. */
+interface Group {
+  readonly resource: Resource;
+  readonly records: EncodedRecords;
+}
+
+const EMPTY_SCOPE: InstrumentationScope = {
+  name: "",
+  version: "",
+  attributes: [],
+  droppedAttributesCount: 0,
+};
+
+/**
+ * Accumulates entries into one batch, one ResourceLogs per distinct resource. Each record is
+ * encoded as it is added, so a batch waiting for delivery holds bytes, not objects (see
+ * core/pdata/encoded_logs.ts); `take` hands it on as {@linkcode EncodedLogs}.
+ */
 export class LogsBuilder {
-  #logs: Logs = { resourceLogs: [] };
-  #byRef = new Map<ValueMap, ResourceLogs>();
-  #byKey = new Map<string, ResourceLogs>();
+  #groups: Group[] = [];
+  #byRef = new Map<ValueMap, Group>();
+  #byKey = new Map<string, Group>();
   #count = 0;
 
   /** Number of records added since the last `take`. */
@@ -80,33 +100,33 @@ export class LogsBuilder {
   /** Adds an entry. */
   add(e: Entry): void {
     const res = e.resource;
-    let rl = e.resourceShared ? this.#byRef.get(res) : undefined;
-    if (rl === undefined) {
+    let group = e.resourceShared ? this.#byRef.get(res) : undefined;
+    if (group === undefined) {
       const key = resourceKey(res);
-      rl = this.#byKey.get(key);
-      if (rl === undefined) {
-        rl = {
+      group = this.#byKey.get(key);
+      if (group === undefined) {
+        group = {
           resource: { attributes: toKeyValues(res), droppedAttributesCount: 0 },
-          scopeLogs: [{
-            scope: { name: "", version: "", attributes: [], droppedAttributesCount: 0 },
-            logRecords: [],
-            schemaUrl: "",
-          }],
-          schemaUrl: "",
+          records: new EncodedRecords(),
         };
-        this.#byKey.set(key, rl);
-        this.#logs.resourceLogs.push(rl);
+        this.#byKey.set(key, group);
+        this.#groups.push(group);
       }
-      if (e.resourceShared) this.#byRef.set(res, rl);
+      if (e.resourceShared) this.#byRef.set(res, group);
     }
-    rl.scopeLogs[0]!.logRecords.push(toLogRecord(e));
+    group.records.add(toLogRecord(e));
     this.#count++;
   }
 
   /** Returns the batch and starts a new one. */
   take(): Logs {
-    const logs = this.#logs;
-    this.#logs = { resourceLogs: [] };
+    const pieces: Uint8Array[] = [];
+    for (const g of this.#groups) {
+      pieces.push(resourceLogsHeader(g.resource, EMPTY_SCOPE, g.records.byteLength));
+      pieces.push(...g.records.pieces());
+    }
+    const logs = new EncodedLogs(pieces, this.#count);
+    this.#groups = [];
     this.#byRef = new Map();
     this.#byKey = new Map();
     this.#count = 0;
