@@ -71,7 +71,8 @@ function resourceKey(m: ValueMap): string {
 
 interface Group {
   readonly resource: Resource;
-  readonly records: EncodedRecords;
+  /** Encoded as they arrive, or (for a pipeline that changes data) kept as objects. */
+  readonly records: EncodedRecords | LogRecord[];
 }
 
 const EMPTY_SCOPE: InstrumentationScope = {
@@ -82,15 +83,23 @@ const EMPTY_SCOPE: InstrumentationScope = {
 };
 
 /**
- * Accumulates entries into one batch, one ResourceLogs per distinct resource. Each record is
- * encoded as it is added, so a batch waiting for delivery holds bytes, not objects (see
- * core/pdata/encoded_logs.ts); `take` hands it on as {@linkcode EncodedLogs}.
+ * Accumulates entries into one batch, one ResourceLogs per distinct resource. With `encode`,
+ * each record is encoded as it is added, so a batch waiting for delivery holds bytes, not
+ * objects (see core/pdata/encoded_logs.ts), and `take` hands it on as
+ * {@linkcode EncodedLogs}. Without it (for a pipeline whose processors change records, which
+ * would decode the bytes again at once), `take` hands on objects.
  */
 export class LogsBuilder {
+  readonly #encode: boolean;
   #groups: Group[] = [];
   #byRef = new Map<ValueMap, Group>();
   #byKey = new Map<string, Group>();
   #count = 0;
+
+  /** A builder that encodes records as they arrive, or not. */
+  constructor(encode: boolean) {
+    this.#encode = encode;
+  }
 
   /** Number of records added since the last `take`. */
   get count(): number {
@@ -107,29 +116,49 @@ export class LogsBuilder {
       if (group === undefined) {
         group = {
           resource: { attributes: toKeyValues(res), droppedAttributesCount: 0 },
-          records: new EncodedRecords(),
+          records: this.#encode ? new EncodedRecords() : [],
         };
         this.#byKey.set(key, group);
         this.#groups.push(group);
       }
       if (e.resourceShared) this.#byRef.set(res, group);
     }
-    group.records.add(toLogRecord(e));
+    if (Array.isArray(group.records)) group.records.push(toLogRecord(e));
+    else group.records.add(toLogRecord(e));
     this.#count++;
   }
 
   /** Returns the batch and starts a new one. */
   take(): Logs {
-    const pieces: Uint8Array[] = [];
-    for (const g of this.#groups) {
-      pieces.push(resourceLogsHeader(g.resource, EMPTY_SCOPE, g.records.byteLength));
-      pieces.push(...g.records.pieces());
-    }
-    const logs = new EncodedLogs(pieces, this.#count);
+    const logs = this.#encode ? this.#encoded() : this.#objects();
     this.#groups = [];
     this.#byRef = new Map();
     this.#byKey = new Map();
     this.#count = 0;
     return logs;
+  }
+
+  #encoded(): Logs {
+    const pieces: Uint8Array[] = [];
+    for (const g of this.#groups) {
+      const records = g.records as EncodedRecords;
+      pieces.push(resourceLogsHeader(g.resource, EMPTY_SCOPE, records.byteLength));
+      pieces.push(...records.pieces());
+    }
+    return new EncodedLogs(pieces, this.#count);
+  }
+
+  #objects(): Logs {
+    return {
+      resourceLogs: this.#groups.map((g) => ({
+        resource: g.resource,
+        scopeLogs: [{
+          scope: { ...EMPTY_SCOPE, attributes: [] },
+          logRecords: g.records as LogRecord[],
+          schemaUrl: "",
+        }],
+        schemaUrl: "",
+      })),
+    };
   }
 }

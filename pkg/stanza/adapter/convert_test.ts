@@ -87,7 +87,7 @@ function expected(list: { entry: Entry; resource: number }[]): Logs {
 Deno.test("LogsBuilder: records encoded as they arrive give the bytes of the batch encoded whole", () => {
   for (let seed = 1; seed <= 40; seed++) {
     const list = entries(seed, 1 + (seed * 37) % 300);
-    const b = new LogsBuilder();
+    const b = new LogsBuilder(true);
     for (const { entry } of list) b.add(entry);
     assert.equal(b.count, list.length);
     const batch = b.take();
@@ -99,8 +99,24 @@ Deno.test("LogsBuilder: records encoded as they arrive give the bytes of the bat
   }
 });
 
+Deno.test("LogsBuilder: for a pipeline that changes records, the same batch as objects", () => {
+  for (let seed = 1; seed <= 10; seed++) {
+    const list = entries(seed, 50);
+    const b = new LogsBuilder(false);
+    for (const { entry } of list) b.add(entry);
+    const batch = b.take();
+    assert.equal(encodedPieces(batch), undefined);
+    assert.deepEqual(batch, expected(list));
+    // Every resource has a scope of its own (a processor may change one).
+    const scopes = batch.resourceLogs.map((rl) => rl.scopeLogs[0]!.scope);
+    assert.equal(new Set(scopes).size, scopes.length);
+  }
+});
+
 Deno.test("LogsBuilder: an empty batch is an empty request", () => {
-  const batch = new LogsBuilder().take();
-  assert.deepEqual(batch.resourceLogs, []);
-  assert.equal(encodeLogsRequest(batch).length, 0);
+  for (const encode of [true, false]) {
+    const batch = new LogsBuilder(encode).take();
+    assert.deepEqual(batch.resourceLogs, []);
+    assert.equal(encodeLogsRequest(batch).length, 0);
+  }
 });

@@ -68,7 +68,7 @@ export class ReceiverAdapter {
   readonly #settings: CreateSettings;
   readonly #opts: AdapterOptions;
   readonly #next: LogsConsumer;
-  readonly #builder = new LogsBuilder();
+  readonly #builder: LogsBuilder;
   readonly #pipeline: Pipeline;
   /** Sources read from since the last flush. */
   readonly #touched = new Set<AckSource<unknown>>();
@@ -81,6 +81,8 @@ export class ReceiverAdapter {
     this.#settings = settings;
     this.#opts = opts;
     this.#next = new ObsReport(settings, "").wrap(next);
+    // Records of a pipeline that changes none are encoded as they arrive (see LogsBuilder).
+    this.#builder = new LogsBuilder(!next.mutatesData);
     this.#pipeline = new Pipeline(
       opts.operators,
       { logger: settings.logger, countError: opts.countError },

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { ComponentId, type CreateSettings } from "../../../core/component.ts";
 import { type LogsConsumer, PermanentError, RetryableError } from "../../../core/consumer.ts";
+import { encodedPieces } from "../../../core/pdata/encoded_logs.ts";
 import { logRecordCount, type Logs } from "../../../core/pdata/logs.ts";
 import { nopLogger } from "../../../core/telemetry/logger.ts";
 import { MetricsRegistry } from "../../../core/telemetry/metrics.ts";
@@ -39,7 +40,7 @@ class Lines implements AckSource<number> {
 }
 
 class Consumer implements LogsConsumer {
-  readonly mutatesData = false;
+  constructor(readonly mutatesData = false) {}
   readonly got: Logs[] = [];
   fail: Error[] = [];
   gate: Promise<void> | undefined;
@@ -126,4 +127,21 @@ Deno.test("adapter retries a retryable rejection, drops a permanent one, and giv
   abandon.abort();
   assert.equal(await a.settled(), false);
   assert.deepEqual(src.acked, [1, 2], "an abandoned batch acknowledges nothing");
+});
+
+Deno.test("adapter hands a pipeline that changes no data encoded batches, one that does objects", async () => {
+  for (const mutates of [false, true]) {
+    const next = new Consumer(mutates);
+    const a = adapter(next);
+    const src = new Lines();
+    src.line(a, "one");
+    src.line(a, "two");
+    await a.flush();
+    assert.equal(await a.settled(), true);
+    assert.equal(encodedPieces(next.got[0]!) !== undefined, !mutates);
+    assert.deepEqual(
+      next.got[0]!.resourceLogs[0]!.scopeLogs[0]!.logRecords.map((r) => r.body),
+      [{ kind: "string", value: "one" }, { kind: "string", value: "two" }],
+    );
+  }
 });
