@@ -14,6 +14,7 @@
  * @module
  */
 
+import { concatBytes } from "../bytes.ts";
 import type { Logs, ResourceLogs } from "./logs.ts";
 import { decodeRequest } from "./proto_reader.ts";
 
@@ -63,17 +64,9 @@ export class EncodedLogs implements Logs {
   }
 }
 
-/** The pieces joined into one new buffer (the caller owns it). */
+/** The pieces joined into one new buffer (the caller owns it: always a copy). */
 export function joinPieces(pieces: readonly Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const p of pieces) length += p.length;
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const p of pieces) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return pieces.length === 1 ? pieces[0]!.slice() : concatBytes(pieces);
 }
 
 /** The pieces copied into new buffers of about `size` bytes each (the caller owns them). */

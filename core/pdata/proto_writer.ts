@@ -394,14 +394,8 @@ function writeLogRecord(r: LogRecord): void {
   closeLength(at, guess);
 }
 
-function writeScopeLogs(sl: ScopeLogs): void {
-  ensure(1);
-  out[pos++] = 0x12;
-  const at = openLength(ENVELOPE_GUESS);
-  const scope = sl.scope;
-  ensure(1);
-  out[pos++] = 0x0a;
-  const scopeAt = openLength(1);
+/** An InstrumentationScope message's fields. */
+function writeScopeFields(scope: InstrumentationScope): void {
   if (scope.name.length !== 0) writeString(0x0a, scope.name);
   if (scope.version.length !== 0) writeString(0x12, scope.version);
   writeAttributes(0x1a, scope.attributes);
@@ -411,6 +405,27 @@ function writeScopeLogs(sl: ScopeLogs): void {
     out[pos++] = 0x20;
     writeVarint(dropped);
   }
+}
+
+/** A Resource message's fields. */
+function writeResourceFields(resource: Resource): void {
+  writeAttributes(0x0a, resource.attributes);
+  const dropped = resource.droppedAttributesCount >>> 0;
+  if (dropped !== 0) {
+    ensure(6);
+    out[pos++] = 0x10;
+    writeVarint(dropped);
+  }
+}
+
+function writeScopeLogs(sl: ScopeLogs): void {
+  ensure(1);
+  out[pos++] = 0x12;
+  const at = openLength(ENVELOPE_GUESS);
+  ensure(1);
+  out[pos++] = 0x0a;
+  const scopeAt = openLength(1);
+  writeScopeFields(sl.scope);
   closeLength(scopeAt, 1);
   const records = sl.logRecords;
   for (let i = 0; i < records.length; i++) writeLogRecord(records[i]);
@@ -426,13 +441,7 @@ function writeResourceLogs(rl: ResourceLogs): void {
   out[pos++] = 0x0a;
   const resourceGuess = rl.resource.attributes.length > 2 ? 2 : 1;
   const resourceAt = openLength(resourceGuess);
-  writeAttributes(0x0a, rl.resource.attributes);
-  const dropped = rl.resource.droppedAttributesCount >>> 0;
-  if (dropped !== 0) {
-    ensure(6);
-    out[pos++] = 0x10;
-    writeVarint(dropped);
-  }
+  writeResourceFields(rl.resource);
   closeLength(resourceAt, resourceGuess);
   const scopes = rl.scopeLogs;
   for (let i = 0; i < scopes.length; i++) writeScopeLogs(scopes[i]);
@@ -559,26 +568,8 @@ export function resourceLogsHeader(
   scope: InstrumentationScope,
   recordsLength: number,
 ): Uint8Array {
-  const resourceMsg = encodeWith(() => {
-    writeAttributes(0x0a, resource.attributes);
-    const dropped = resource.droppedAttributesCount >>> 0;
-    if (dropped !== 0) {
-      ensure(6);
-      out[pos++] = 0x10;
-      writeVarint(dropped);
-    }
-  });
-  const scopeMsg = encodeWith(() => {
-    if (scope.name.length !== 0) writeString(0x0a, scope.name);
-    if (scope.version.length !== 0) writeString(0x12, scope.version);
-    writeAttributes(0x1a, scope.attributes);
-    const dropped = scope.droppedAttributesCount >>> 0;
-    if (dropped !== 0) {
-      ensure(6);
-      out[pos++] = 0x20;
-      writeVarint(dropped);
-    }
-  });
+  const resourceMsg = encodeWith(() => writeResourceFields(resource));
+  const scopeMsg = encodeWith(() => writeScopeFields(scope));
   const scopeLogsLength = delimited(scopeMsg.length) + recordsLength;
   const resourceLogsLength = delimited(resourceMsg.length) + delimited(scopeLogsLength);
   return encodeWith(() => {
