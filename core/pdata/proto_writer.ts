@@ -573,21 +573,17 @@ export function resourceLogsHeader(
   const scopeLogsLength = delimited(scopeMsg.length) + recordsLength;
   const resourceLogsLength = delimited(resourceMsg.length) + delimited(scopeLogsLength);
   return encodeWith(() => {
-    const fields = [
-      [0x0a, resourceLogsLength],
-      [0x0a, resourceMsg.length],
-    ] as const;
-    for (const [tag, len] of fields) {
-      ensure(6);
-      out[pos++] = tag;
-      writeVarint(len);
-    }
-    ensure(resourceMsg.length + 12 + scopeMsg.length);
+    // Four tags and four lengths of at most 5 bytes each, and the two messages.
+    ensure(24 + resourceMsg.length + scopeMsg.length);
+    out[pos++] = 0x0a; // ExportLogsServiceRequest.resource_logs
+    writeVarint(resourceLogsLength);
+    out[pos++] = 0x0a; // ResourceLogs.resource
+    writeVarint(resourceMsg.length);
     out.set(resourceMsg, pos);
     pos += resourceMsg.length;
-    out[pos++] = 0x12;
+    out[pos++] = 0x12; // ResourceLogs.scope_logs
     writeVarint(scopeLogsLength);
-    out[pos++] = 0x0a;
+    out[pos++] = 0x0a; // ScopeLogs.scope
     writeVarint(scopeMsg.length);
     out.set(scopeMsg, pos);
     pos += scopeMsg.length;
