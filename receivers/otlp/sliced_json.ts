@@ -100,7 +100,12 @@ class Scanner {
     this.skipString();
     const raw = this.text.slice(start, this.pos);
     this.expect(COLON, "':'");
-    return raw.includes("\\") ? JSON.parse(raw) : raw.slice(1, -1);
+    if (!raw.includes("\\")) return raw.slice(1, -1);
+    try {
+      return JSON.parse(raw);
+    } catch {
+      this.fail("bad escape in a key");
+    }
   }
 
   /** Skips one value of any kind; the parse of whatever holds it checks it. */

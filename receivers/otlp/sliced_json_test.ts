@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
-import { decodeLogsRequestJson, encodeLogsRequestJson } from "../../core/pdata/otlp_json.ts";
+import {
+  decodeLogsRequestJson,
+  encodeLogsRequestJson,
+  OtlpDecodeError,
+} from "../../core/pdata/otlp_json.ts";
 import { randomLogs, sampleLogs } from "../../core/pdata/testing.ts";
 import { decodeLogsRequestJsonSliced } from "./sliced_json.ts";
 
@@ -86,6 +90,11 @@ Deno.test("sliced JSON decode: malformed text is refused, deep nesting does not 
     );
   }
   await assert.rejects(decodeLogsRequestJsonSliced(text + " x", TINY), /Invalid OTLP JSON/);
+  // A key with a broken escape: refused as bad JSON, like any other.
+  await assert.rejects(
+    decodeLogsRequestJsonSliced(text.replace('"scope":', '"sc\\qope":'), TINY),
+    (e: Error) => e instanceof OtlpDecodeError && /bad escape in a key/.test(e.message),
+  );
   await assert.rejects(
     decodeLogsRequestJsonSliced(text.replace('"body":{', '"body":{,'), TINY),
     /Invalid OTLP JSON/,
