@@ -11,39 +11,19 @@
  * @module
  */
 
+import { Buffer } from "node:buffer";
 import type { AnyValue, KeyValue, LogRecord, Logs, ResourceLogs, ScopeLogs } from "./logs.ts";
 
 const HEX: string[] = [];
 for (let i = 0; i < 256; i++) HEX.push(i.toString(16).padStart(2, "0"));
 
-const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/** Encodes bytes as standard base64 with padding. */
+/**
+ * Encodes bytes as standard base64 with padding. Buffer's native encoder: about 0.2 µs for 16
+ * bytes or 1 KiB, where a JavaScript loop took 0.2 and 6 µs (checkpoints encode every file's
+ * 1 KiB fingerprint).
+ */
 export function toBase64(b: Uint8Array): string {
-  const chunks: string[] = [];
-  const codes: number[] = [];
-  const n = b.length;
-  let i = 0;
-  for (; i + 2 < n; i += 3) {
-    const v = (b[i] << 16) | (b[i + 1] << 8) | b[i + 2];
-    codes.push(
-      B64.charCodeAt(v >> 18),
-      B64.charCodeAt((v >> 12) & 63),
-      B64.charCodeAt((v >> 6) & 63),
-      B64.charCodeAt(v & 63),
-    );
-    if (codes.length >= 8192) {
-      chunks.push(String.fromCharCode(...codes));
-      codes.length = 0;
-    }
-  }
-  if (i < n) {
-    const v = (b[i] << 16) | (i + 1 < n ? b[i + 1] << 8 : 0);
-    codes.push(B64.charCodeAt(v >> 18), B64.charCodeAt((v >> 12) & 63));
-    codes.push(i + 1 < n ? B64.charCodeAt((v >> 6) & 63) : 61, 61);
-  }
-  chunks.push(String.fromCharCode(...codes));
-  return chunks.join("");
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("base64");
 }
 
 // -0 is a valid JSON number, but JSON.stringify writes it as 0; a raw JSON value keeps it.

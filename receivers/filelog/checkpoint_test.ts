@@ -30,3 +30,9 @@ Deno.test("checkpoint: the fingerprint is standard base64 of exactly its bytes, 
   assert.deepEqual(back!.fingerprint, new Uint8Array([0x00, 0xff, 0x80, 0x41, 0x0a]));
   assert.equal(back!.offset, 42);
 });
+
+Deno.test("checkpoint: a fingerprint that is not base64 makes the checkpoint unreadable", () => {
+  const line = encodeFile(checkpoint(new Uint8Array([1, 2, 3])))
+    .replace(/"first_bytes":"[^"]*"/, '"first_bytes":"not base64!"');
+  assert.throws(() => decodeCheckpoint(encodeCheckpoint([line])), SyntaxError);
+});
