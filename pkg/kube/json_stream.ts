@@ -8,6 +8,8 @@
  * @module
  */
 
+import { concatBytes } from "../../core/bytes.ts";
+
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const OPEN_BRACE = 0x7b;
@@ -18,19 +20,6 @@ const COMMA = 0x2c;
 const NEWLINE = 0x0a;
 
 const decoder = new TextDecoder();
-
-function joinParts(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
-}
 
 /** The list's own `metadata`: where to resume (`resourceVersion`) and the next page. */
 export interface ListMeta {
@@ -78,7 +67,7 @@ export class ListStreamParser {
   #end(chunk: Uint8Array, endExclusive: number): Uint8Array {
     this.#parts.push(chunk.subarray(this.#captureStart, endExclusive));
     this.#capturing = false;
-    const bytes = joinParts(this.#parts);
+    const bytes = concatBytes(this.#parts);
     this.#parts = [];
     return bytes;
   }
@@ -172,7 +161,7 @@ export class LineStreamParser {
       const nl = chunk.indexOf(NEWLINE, start);
       if (nl < 0) break;
       this.#parts.push(chunk.subarray(start, nl));
-      const line = decoder.decode(joinParts(this.#parts));
+      const line = decoder.decode(concatBytes(this.#parts));
       this.#parts = [];
       start = nl + 1;
       if (line.trim() !== "") this.#onLine(JSON.parse(line));
@@ -182,7 +171,7 @@ export class LineStreamParser {
 
   /** Parses a last line that had no newline. */
   finish(): void {
-    const line = decoder.decode(joinParts(this.#parts)).trim();
+    const line = decoder.decode(concatBytes(this.#parts)).trim();
     this.#parts = [];
     if (line !== "") this.#onLine(JSON.parse(line));
   }
