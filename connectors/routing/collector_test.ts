@@ -16,6 +16,7 @@ import { encodeLogsRequest } from "../../core/pdata/otlp_proto.ts";
 import { Registry } from "../../core/registry.ts";
 import { Collector } from "../../core/service/collector.ts";
 import { type CollectorConfig, parseCollectorConfig } from "../../core/service/config.ts";
+import { startWithOtlpAddress } from "../../tests/fakes/component_harness.ts";
 import { CAPTURED, TEST_FACTORIES } from "../../tests/fakes/components.ts";
 import { type OtlpSink, startOtlpSink } from "../../tests/fakes/otlp_sink.ts";
 import { repoPath } from "../../tests/fakes/run.ts";
@@ -23,17 +24,10 @@ import { batch, bodiesIn, rec } from "./_testing.ts";
 
 const NAMESPACE = "k8s.namespace.name";
 
-/** Starts `config` in-process; returns it with the otlp receiver's HTTP address. */
+/** Starts `config` in-process; returns it with the otlp receiver's logs URL. */
 async function start(config: CollectorConfig): Promise<{ collector: Collector; url: string }> {
-  const address = Promise.withResolvers<string>();
-  const collector = new Collector(config, {
-    logSink: (line) => {
-      const m = /Starting HTTP server.*"endpoint":"([^"]+)"/.exec(line);
-      if (m) address.resolve(m[1]!);
-    },
-  });
-  await collector.start();
-  return { collector, url: `http://${await address.promise}/v1/logs` };
+  const { collector, address } = await startWithOtlpAddress(config);
+  return { collector, url: `http://${address}/v1/logs` };
 }
 
 function parse(plain: unknown): CollectorConfig {

@@ -1,6 +1,6 @@
 /**
- * Helpers for component tests: settings, config parsing with its issues, and a capturing
- * next consumer.
+ * Helpers for component tests: settings, config parsing with its issues, a capturing next
+ * consumer, and an in-process collector whose otlp receiver's address is known.
  *
  * @module
  */
@@ -12,6 +12,8 @@ import type { ConsumeContext, LogsConsumer } from "../../core/consumer.ts";
 import type { Logs } from "../../core/pdata/logs.ts";
 import { nopLogger } from "../../core/telemetry/logger.ts";
 import { MetricsRegistry } from "../../core/telemetry/metrics.ts";
+import { Collector } from "../../core/service/collector.ts";
+import type { CollectorConfig } from "../../core/service/config.ts";
 
 /** Settings for a component `id` of `kind`, with a fresh metrics registry. */
 export function testSettings(id: string, kind: Kind = "processor"): CreateSettings {
@@ -56,4 +58,22 @@ export function capture(): LogsConsumer & { batches: Logs[]; contexts: ConsumeCo
       return Promise.resolve();
     },
   };
+}
+
+/**
+ * Starts `config` in-process and returns the collector with its otlp receiver's HTTP address
+ * (`host:port`, read from its "Starting HTTP server" log line: configs bind port 0).
+ */
+export async function startWithOtlpAddress(
+  config: CollectorConfig,
+): Promise<{ collector: Collector; address: string }> {
+  const address = Promise.withResolvers<string>();
+  const collector = new Collector(config, {
+    logSink: (line) => {
+      const m = /Starting HTTP server.*"endpoint":"([^"]+)"/.exec(line);
+      if (m) address.resolve(m[1]!);
+    },
+  });
+  await collector.start();
+  return { collector, address: await address.promise };
 }

@@ -3,10 +3,10 @@ import { fromPlain } from "../../core/config/node.ts";
 import { ConfigIssues } from "../../core/config/reader.ts";
 import { encodeLogsRequest } from "../../core/pdata/otlp_proto.ts";
 import { Registry } from "../../core/registry.ts";
-import { Collector } from "../../core/service/collector.ts";
 import { parseCollectorConfig } from "../../core/service/config.ts";
 import { newMemoryLimiterFactory } from "../../processors/memory_limiter/mod.ts";
 import { otlpFactory } from "../../receivers/otlp/mod.ts";
+import { startWithOtlpAddress } from "../fakes/component_harness.ts";
 import { bodies, CAPTURED, captureFactory, makeLogs } from "../fakes/components.ts";
 
 const MIB = 1024 * 1024;
@@ -38,18 +38,11 @@ async function limitedCollector(key: string) {
     issues,
   );
   assert.deepEqual(issues.errors, []);
-  const address = Promise.withResolvers<string>();
-  const collector = new Collector(config, {
-    logSink: (line) => {
-      const m = /Starting HTTP server.*"endpoint":"([^"]+)"/.exec(line);
-      if (m) address.resolve(m[1]!);
-    },
-  });
-  await collector.start();
+  const { collector, address } = await startWithOtlpAddress(config);
   return {
     collector,
     memory,
-    address: await address.promise,
+    address,
     /** Resolves after the limiter's next check has read memory. */
     async nextCheck() {
       checked.next = Promise.withResolvers<void>();
