@@ -43,6 +43,9 @@ function succeeds(cmd: string, args: string[]): boolean {
   }
 }
 
+/** `unshare` arguments: a shell script in new mount and network namespaces of its own. */
+const IN_PRIVATE_NAMESPACES = ["--mount", "--net", "--propagation", "private", "sh", "-c"];
+
 /** True when this machine can run the agent this way (see the module doc). */
 export function canRunProfileAgent(): boolean {
   if (Deno.uid() !== 0) return false;
@@ -51,12 +54,7 @@ export function canRunProfileAgent(): boolean {
   const d = Deno.makeTempDirSync();
   try {
     return succeeds("unshare", [
-      "--mount",
-      "--net",
-      "--propagation",
-      "private",
-      "sh",
-      "-c",
+      ...IN_PRIVATE_NAMESPACES,
       'mount -t tmpfs tmpfs "$0" && mkdir "$0/u" "$0/w" && ' +
       'mount -t overlay overlay -o "lowerdir=/etc,upperdir=$0/u,workdir=$0/w" /etc',
       d,
@@ -173,12 +171,7 @@ export async function profileAgent(own: {
     );
     holder = new Deno.Command("unshare", {
       args: [
-        "--mount",
-        "--net",
-        "--propagation",
-        "private",
-        "sh",
-        "-c",
+        ...IN_PRIVATE_NAMESPACES,
         SETUP,
         "setup",
         ...Object.entries(at).flatMap(([dst, src]) => [src, dst]),
