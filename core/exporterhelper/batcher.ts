@@ -134,9 +134,9 @@ export class Batcher {
   }
 
   #cut(limit: number): { logs: Logs; size: number; trackers: Tracker[] } {
-    const out: Logs = { resourceLogs: [] };
-    /** The pieces taken whole, while every piece is: joined as bytes if all are encoded. */
-    let whole: Logs[] | undefined = [];
+    /** The pieces taken whole, in order; then possibly the first part of a split one. */
+    const whole: Logs[] = [];
+    let front: Logs | undefined;
     const trackers: Tracker[] = [];
     let size = 0;
     while (this.#segments.length > 0) {
@@ -154,15 +154,13 @@ export class Batcher {
       trackers.push(seg.tracker);
       if (parts.length <= 1) {
         // It fits whole (the split may find that its size estimate was generous).
-        if (whole !== undefined) whole.push(seg.logs);
-        else for (const rl of seg.logs.resourceLogs) out.resourceLogs.push(rl);
+        whole.push(seg.logs);
         size += seg.size;
         continue;
       }
-      whole = this.#unjoined(whole, out);
-      const [front, ...rest] = parts;
-      for (const rl of front!.resourceLogs) out.resourceLogs.push(rl);
-      size += sizeOf(this.#opts.sizer, front!);
+      const [first, ...rest] = parts;
+      front = first!;
+      size += sizeOf(this.#opts.sizer, front);
       const pending: Segment[] = rest.map((logs) => ({
         logs,
         size: sizeOf(this.#opts.sizer, logs),
@@ -173,21 +171,16 @@ export class Batcher {
       seg.tracker.parts += pending.length; // the other parts stay pending as well
       break;
     }
-    // One piece goes on as it came; several still-encoded ones as their bytes joined.
-    const joined = whole === undefined || whole.length === 0
-      ? undefined
-      : whole.length === 1
-      ? whole[0]
-      : concatEncoded(whole);
-    if (joined !== undefined) return { logs: joined, size, trackers };
-    this.#unjoined(whole, out);
+    if (front === undefined) {
+      // One piece goes on as it came; several still encoded as their bytes joined.
+      const joined = whole.length === 1 ? whole[0] : concatEncoded(whole);
+      if (joined !== undefined) return { logs: joined, size, trackers };
+    }
+    const out: Logs = { resourceLogs: [] };
+    for (const logs of front === undefined ? whole : [...whole, front]) {
+      for (const rl of logs.resourceLogs) out.resourceLogs.push(rl);
+    }
     return { logs: out, size, trackers };
-  }
-
-  /** Moves the resources of the pieces taken whole into `out` (once joining bytes is off). */
-  #unjoined(whole: Logs[] | undefined, out: Logs): undefined {
-    for (const logs of whole ?? []) for (const rl of logs.resourceLogs) out.resourceLogs.push(rl);
-    return undefined;
   }
 
   #dispatch(logs: Logs, size: number, trackers: Tracker[], trigger: FlushTrigger): void {

@@ -494,12 +494,6 @@ export class EncodedRecords {
   #view = new DataView(this.#current.buffer);
   #used = 0;
   #length = 0;
-  #count = 0;
-
-  /** Records added. */
-  get count(): number {
-    return this.#count;
-  }
 
   /** Bytes of their encoding. */
   get byteLength(): number {
@@ -526,7 +520,6 @@ export class EncodedRecords {
       this.#current = out; // a record larger than the room left grew the chunk
       this.#view = dv;
       this.#used = pos;
-      this.#count++;
     } finally {
       out = savedOut;
       dv = savedView;
