@@ -338,14 +338,11 @@ function scopeLogs(o: Json): ScopeLogs {
   } catch (e) {
     throw at(e, "scope");
   }
-  const records = list(o.logRecords ?? o.log_records, "logRecords");
-  const logRecords: LogRecord[] = [];
-  let i = 0;
-  try {
-    for (; i < records.length; i++) logRecords.push(logRecord(records[i]));
-  } catch (e) {
-    throw at(at(e, `[${i}]`), "logRecords");
-  }
+  const logRecords = walkList(
+    list(o.logRecords ?? o.log_records, "logRecords"),
+    "logRecords",
+    logRecord,
+  );
   return {
     scope: {
       name: string(sc.name, "scope.name"),
@@ -370,14 +367,7 @@ function resourceLogs(o: Json): ResourceLogs {
   } catch (e) {
     throw at(e, "resource");
   }
-  const scopes = list(o.scopeLogs ?? o.scope_logs, "scopeLogs");
-  const out: ScopeLogs[] = [];
-  let i = 0;
-  try {
-    for (; i < scopes.length; i++) out.push(scopeLogs(scopes[i]));
-  } catch (e) {
-    throw at(at(e, `[${i}]`), "scopeLogs");
-  }
+  const out = walkList(list(o.scopeLogs ?? o.scope_logs, "scopeLogs"), "scopeLogs", scopeLogs);
   return {
     resource: {
       attributes: resourceAttributes,
@@ -396,14 +386,7 @@ function request(root: Json): Logs {
     throw new PathError(`expected an ExportLogsServiceRequest object, got ${describe(root)}`);
   }
   const rls = list(root.resourceLogs ?? root.resource_logs, "resourceLogs");
-  const out: ResourceLogs[] = [];
-  let i = 0;
-  try {
-    for (; i < rls.length; i++) out.push(resourceLogs(rls[i]));
-  } catch (e) {
-    throw at(at(e, `[${i}]`), "resourceLogs");
-  }
-  return { resourceLogs: out };
+  return { resourceLogs: walkList(rls, "resourceLogs", resourceLogs) };
 }
 
 /** The fields of an ExportLogsPartialSuccess, decoded by `readResponseJson`. */
@@ -442,21 +425,18 @@ function exactReviver(this: unknown, _key: string, value: unknown, context?: { s
 }
 
 /**
- * Walks a JSON array with `walk` per element; an error names the element as `${name}[i]`,
- * `i` counted from `first` (the array is a run of a longer one).
+ * Walks `items`, elements `first`… of the list field `name`; an error names its element as
+ * `name[i]` (a decoder reading a long list a run at a time passes where the run starts).
  */
-function elements<T>(name: string, first: number, walk: (o: Json) => T): (root: Json) => T[] {
-  return (root) => {
-    if (!Array.isArray(root)) throw new PathError(`expected an array, got ${describe(root)}`);
-    const out: T[] = [];
-    let i = 0;
-    try {
-      for (; i < root.length; i++) out.push(walk(root[i]));
-    } catch (e) {
-      throw at(at(e, `[${first + i}]`), name);
-    }
-    return out;
-  };
+function walkList<T>(items: Json[], name: string, walk: (o: Json) => T, first = 0): T[] {
+  const out: T[] = [];
+  let i = 0;
+  try {
+    for (; i < items.length; i++) out.push(walk(items[i]));
+  } catch (e) {
+    throw at(at(e, `[${first + i}]`), name);
+  }
+  return out;
 }
 
 function parse<T>(text: string, what: string, walk: (root: Json) => T, prefix = ""): T {
@@ -500,7 +480,11 @@ export function readRequestJson(text: string): Logs {
  * (errors name them so), for a decoder that reads a large request a run at a time.
  */
 export function readResourceLogsJson(text: string, first: number): ResourceLogs[] {
-  return parse(text, "ExportLogsServiceRequest", elements("resourceLogs", first, resourceLogs));
+  return parse(
+    text,
+    "ExportLogsServiceRequest",
+    (root) => walkList(list(root, "resourceLogs"), "resourceLogs", resourceLogs, first),
+  );
 }
 
 /**
@@ -511,7 +495,7 @@ export function readLogRecordsJson(text: string, scopePath: string, first: numbe
   return parse(
     text,
     "ExportLogsServiceRequest",
-    elements("logRecords", first, logRecord),
+    (root) => walkList(list(root, "logRecords"), "logRecords", logRecord, first),
     scopePath,
   );
 }
