@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import zlib from "node:zlib";
 import { isPermanent, RetryableError } from "../../core/consumer.ts";
 import type { ClientAuthenticator } from "../../core/auth.ts";
+import { EncodedLogs } from "../../core/pdata/encoded_logs.ts";
 import { cloneLogs, logRecordCount } from "../../core/pdata/logs.ts";
 import { encodeLogsRequest } from "../../core/pdata/otlp_proto.ts";
 import { OTLP_PROTO_DIR, randomLogs, sampleLogs } from "../../core/pdata/testing.ts";
@@ -561,6 +562,35 @@ Deno.test("otlp_http: a protobuf body made in parts (many resources, worker runn
     // One gzip member: its trailer's ISIZE counts the whole request.
     const isize = new DataView(body.buffer, body.byteOffset + body.length - 4, 4);
     assert.equal(isize.getUint32(0, true), expected.length);
+  } finally {
+    await sender.shutdown();
+  }
+});
+
+Deno.test("otlp_http: a batch held encoded goes out as its bytes and keeps them for another reader", async () => {
+  const config = parseConfig({ endpoint: "http://127.0.0.1:1", compression: "gzip" });
+  const t = await startExporter({ endpoint: "http://127.0.0.1:1" });
+  await t.exporter.shutdown();
+  const sender = new OtlpHttpSender(t.settings, config);
+  try {
+    await sender.body(sampleLogs(2000)); // starts the compression worker
+    const logs = sampleLogs(3000);
+    const bytes = encodeLogsRequest(logs);
+    // Pieces as the stanza adapter makes them: views into larger buffers.
+    const pieces = [
+      bytes.subarray(0, 1000),
+      bytes.subarray(1000, 300_000),
+      bytes.subarray(300_000),
+    ];
+    const encoded = new EncodedLogs(pieces, logRecordCount(logs));
+    const body = await sender.body(encoded);
+    assert.deepEqual(new Uint8Array(zlib.gunzipSync(body)), bytes);
+    // The worker got copies: the batch still holds its bytes (a retry after a failed
+    // compression, or a second exporter, reads them again).
+    assert.equal(pieces[1]!.byteLength, 299_000);
+    const other = await sender.body(cloneLogs(encoded));
+    assert.deepEqual(new Uint8Array(zlib.gunzipSync(other)), bytes);
+    assert.deepEqual(encoded.resourceLogs, logs.resourceLogs);
   } finally {
     await sender.shutdown();
   }
