@@ -545,13 +545,19 @@ Deno.test("otlp_http: a batch is encoded and compressed once, however often it i
   }
 });
 
-Deno.test("otlp_http: a protobuf body made in parts (many resources, worker running) is exactly the request", async () => {
+/** A gzip sender (no exporter around it) whose compression worker already runs. */
+async function gzipSenderWithWorker(): Promise<OtlpHttpSender> {
   const config = parseConfig({ endpoint: "http://127.0.0.1:1", compression: "gzip" });
   const t = await startExporter({ endpoint: "http://127.0.0.1:1" });
   await t.exporter.shutdown();
   const sender = new OtlpHttpSender(t.settings, config);
+  await sender.body(sampleLogs(2000)); // large enough to start the worker
+  return sender;
+}
+
+Deno.test("otlp_http: a protobuf body made in parts (many resources, worker running) is exactly the request", async () => {
+  const sender = await gzipSenderWithWorker();
   try {
-    await sender.body(sampleLogs(2000)); // starts the compression worker
     // 12 batches of 4 resources joined: parts of ~1,024 records cut between resources.
     const logs = {
       resourceLogs: Array.from({ length: 12 }, () => sampleLogs(800).resourceLogs).flat(),
@@ -568,12 +574,8 @@ Deno.test("otlp_http: a protobuf body made in parts (many resources, worker runn
 });
 
 Deno.test("otlp_http: a batch held encoded goes out as its bytes and keeps them for another reader", async () => {
-  const config = parseConfig({ endpoint: "http://127.0.0.1:1", compression: "gzip" });
-  const t = await startExporter({ endpoint: "http://127.0.0.1:1" });
-  await t.exporter.shutdown();
-  const sender = new OtlpHttpSender(t.settings, config);
+  const sender = await gzipSenderWithWorker();
   try {
-    await sender.body(sampleLogs(2000)); // starts the compression worker
     const logs = sampleLogs(3000);
     const bytes = encodeLogsRequest(logs);
     // Pieces as the stanza adapter makes them: views into larger buffers.
