@@ -13,6 +13,7 @@ import { ComponentId, type CreateSettings, type Extension } from "../../core/com
 import { fromPlain } from "../../core/config/node.ts";
 import { ConfigIssues, ConfigReader } from "../../core/config/reader.ts";
 import type { ConsumeContext } from "../../core/consumer.ts";
+import { EncodedLogs } from "../../core/pdata/encoded_logs.ts";
 import type { Logs } from "../../core/pdata/logs.ts";
 import { createLogger, type Logger } from "../../core/telemetry/logger.ts";
 import { MetricsRegistry } from "../../core/telemetry/metrics.ts";
@@ -33,7 +34,9 @@ export function grpcConfig(plain: Record<string, unknown>): GrpcServerConfig {
 
 /** One call that reached the pipeline. */
 export interface Received {
+  /** As objects; `encoded` says it came as its bytes. */
   logs: Logs;
+  encoded: boolean;
   ctx: ConsumeContext;
 }
 
@@ -98,7 +101,8 @@ export async function startTestServer(
       mutatesData: false,
       consume: async (logs, ctx) => {
         await t.consume(logs, ctx);
-        t.received.push({ logs, ctx });
+        const encoded = logs instanceof EncodedLogs && logs.pieces !== undefined;
+        t.received.push({ logs: { resourceLogs: logs.resourceLogs }, encoded, ctx });
       },
     },
   });

@@ -12,6 +12,7 @@ import type { Logs } from "../../core/pdata/logs.ts";
 import { createLogger } from "../../core/telemetry/logger.ts";
 import { MetricsRegistry } from "../../core/telemetry/metrics.ts";
 import type { OtlpReceiverConfig } from "./config.ts";
+import { EncodedLogs } from "../../core/pdata/encoded_logs.ts";
 import { otlpFactory } from "./mod.ts";
 import type { OtlpReceiver } from "./receiver.ts";
 
@@ -23,7 +24,8 @@ export interface TestReceiver {
   /** `base` + `/v1/logs`. */
   url: string;
   metrics: MetricsRegistry;
-  received: { logs: Logs; ctx: ConsumeContext }[];
+  /** What reached the consumer, as objects; `encoded` when it came as its bytes. */
+  received: { logs: Logs; encoded: boolean; ctx: ConsumeContext }[];
   lines: string[];
   close(): Promise<void>;
 }
@@ -43,13 +45,15 @@ export function parseReceiverConfig(plain: Record<string, unknown>): OtlpReceive
 /**
  * Starts a receiver with `http` as its `protocols::http` (endpoint defaults to
  * `127.0.0.1:0`). `consume` decides each answer; by default every batch is accepted. With
- * `keep: false` nothing is kept in `received` (long runs).
+ * `keep: false` nothing is kept in `received` (long runs). The consumer declares
+ * `mutatesData` as given (a pipeline that changes nothing by default).
  */
 export async function startReceiver(
   http: Record<string, unknown> = {},
   consume?: (logs: Logs, ctx: ConsumeContext) => Promise<void>,
   extensions: Record<string, Extension> = {},
   keep = true,
+  mutatesData = false,
 ): Promise<TestReceiver> {
   const config = parseReceiverConfig({
     protocols: { http: { endpoint: "127.0.0.1:0", ...http } },
@@ -66,10 +70,11 @@ export async function startReceiver(
     buildInfo: { command: "otelcol-deno", description: "otelcol-deno", version: "0.1.0" },
   };
   const next: LogsConsumer = {
-    mutatesData: false,
+    mutatesData,
     async consume(logs, ctx) {
       if (consume) await consume(logs, ctx);
-      if (keep) received.push({ logs, ctx });
+      const encoded = logs instanceof EncodedLogs && logs.pieces !== undefined;
+      if (keep) received.push({ logs: { resourceLogs: logs.resourceLogs }, encoded, ctx });
     },
   };
   const receiver = otlpFactory.create(settings, config, next) as OtlpReceiver;

@@ -24,13 +24,10 @@ import net from "node:net";
 import { getServerAuthenticator, type ServerAuthenticator } from "../../core/auth.ts";
 import type { CreateSettings, Host } from "../../core/component.ts";
 import type { ClientInfo, LogsConsumer } from "../../core/consumer.ts";
-import {
-  decodeLogsRequest,
-  encodeLogsResponse,
-  OtlpDecodeError,
-} from "../../core/pdata/otlp_proto.ts";
+import { encodeLogsResponse, OtlpDecodeError } from "../../core/pdata/otlp_proto.ts";
 import { ObsReport } from "../../core/receiverhelper/mod.ts";
 import { exportLogs } from "./export.ts";
+import { logsFromProtobuf } from "./protobuf_logs.ts";
 import { type GrpcServerConfig, maxRecvMsgSize } from "./grpc_config.ts";
 import { type GrpcError, outcomeStatus } from "./grpc_status.ts";
 import { listen, type Listener } from "./grpc_listener.ts";
@@ -268,9 +265,12 @@ async function handleExport(
   if (refusal !== undefined) return outcomeStatus({ kind: "retryable", ...refusal })!;
   let logs;
   try {
-    // A plain view: Buffer's `slice` would share memory where the decoder copies.
+    // A plain view: Buffer's `slice` would share memory where a copy is meant.
     const r = call.request;
-    logs = decodeLogsRequest(new Uint8Array(r.buffer, r.byteOffset, r.byteLength));
+    logs = await logsFromProtobuf(new Uint8Array(r.buffer, r.byteOffset, r.byteLength), {
+      handOnEncoded: !c.next.mutatesData,
+      borrowed: true,
+    });
   } catch (err) {
     if (!(err instanceof OtlpDecodeError)) throw err;
     return { code: grpc.status.INVALID_ARGUMENT, details: `Invalid request: ${err.message}` };

@@ -18,7 +18,7 @@ import { encodeLogsResponse } from "../../core/pdata/otlp_proto.ts";
 import type { ObsReport } from "../../core/receiverhelper/mod.ts";
 import type { Logger } from "../../core/telemetry/logger.ts";
 import { classifyError, exportLogs, type ExportOutcome } from "./export.ts";
-import { decodeLogsRequestSliced } from "./sliced_decode.ts";
+import { logsFromProtobuf } from "./protobuf_logs.ts";
 import { decodeLogsRequestJsonSliced } from "./sliced_json.ts";
 
 const PB = "application/x-protobuf";
@@ -169,7 +169,7 @@ export function logsHandler(opts: LogsHandlerOptions): RequestHandler {
     try {
       const body = await req.body();
       logs = enc === "proto"
-        ? await decodeLogsRequestSliced(body)
+        ? await logsFromProtobuf(body, { handOnEncoded: !opts.next.mutatesData })
         : await decodeLogsRequestJsonSliced(new TextDecoder().decode(body));
       req.releaseBody();
     } catch (err) {

@@ -43,6 +43,7 @@ Deno.test("otlp http: protobuf and JSON arrive unchanged; 200 in the request's e
     assert.equal(res.headers.get("content-type"), "application/x-protobuf");
     assert.equal(decodeLogsResponse(await bytes(res)), undefined);
     assert.deepEqual(t.received[0]!.logs, logs);
+    assert.equal(t.received[0]!.encoded, true, "a pipeline that changes nothing gets the bytes");
     assert.equal(t.received[0]!.ctx.client?.addr, "127.0.0.1");
     assert.equal(t.received[0]!.ctx.client?.metadata, undefined);
 
@@ -55,6 +56,7 @@ Deno.test("otlp http: protobuf and JSON arrive unchanged; 200 in the request's e
     assert.equal(res.headers.get("content-type"), "application/json");
     assert.equal(await res.text(), "{}");
     assert.deepEqual(t.received[1]!.logs, logs);
+    assert.equal(t.received[1]!.encoded, false);
     const n = t.metrics.value("otelcol_receiver_accepted_log_records", {
       receiver: "otlp",
       transport: "http",
@@ -73,6 +75,41 @@ Deno.test("otlp http: protobuf and JSON arrive unchanged; 200 in the request's e
     assert.equal(res.status, 200);
     await res.body?.cancel();
     assert.equal(t.received.length, 2);
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("otlp http: request bytes go on as they are only to a pipeline that changes nothing, and only in the plain form", async () => {
+  const post = (url: string, b: Uint8Array) =>
+    fetch(url, { method: "POST", headers: PB, body: body(b) }).then((r) => r.arrayBuffer());
+  const logs = randomLogs(9, { maxResources: 3 });
+  const bytesOf = encodeLogsRequest(logs);
+  const changing = await startReceiver({}, undefined, {}, true, true);
+  try {
+    await post(changing.url, bytesOf);
+    assert.deepEqual(changing.received.map((r) => [r.encoded, r.logs]), [[false, logs]]);
+  } finally {
+    await changing.close();
+  }
+  const t = await startReceiver();
+  try {
+    // An unknown field (99, varint) in the request: decoded, so it is dropped as before.
+    await post(t.url, new Uint8Array([...bytesOf, 0x98, 0x06, 0x01]));
+    // Invalid UTF-8 in a string value: decoded, so it reads U+FFFD as before.
+    const text = sampleLogs(1);
+    const raw = encodeLogsRequest(text);
+    const at = raw.indexOf(0x3d); // the "=" of "status=200" in the body
+    raw[at] = 0xff;
+    await post(t.url, raw);
+    // Larger than one check slice (256 KiB): checked a run of resources at a time.
+    const big = sampleLogs(3000);
+    await post(t.url, encodeLogsRequest(big));
+    assert.deepEqual(t.received.map((r) => r.encoded), [false, false, true]);
+    assert.deepEqual(t.received[0]!.logs, logs);
+    const body0 = t.received[1]!.logs.resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!.body;
+    assert.ok(body0?.kind === "string" && body0.value.includes("status\uFFFD200"));
+    assert.deepEqual(t.received[2]!.logs, big);
   } finally {
     await t.close();
   }

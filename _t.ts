@@ -1,0 +1,11 @@
+import { decodeLogsRequest, encodeLogsRequest } from "./core/pdata/otlp_proto.ts";
+import { plainRecordCount } from "./core/pdata/proto_check.ts";
+import { sampleLogs } from "./core/pdata/testing.ts";
+const raw = encodeLogsRequest(sampleLogs(1000));
+console.log(plainRecordCount(raw), raw.length);
+let t = performance.now();
+for (let i = 0; i < 5000; i++) plainRecordCount(raw);
+console.log("scan ms/req", (performance.now() - t) / 5000);
+t = performance.now();
+for (let i = 0; i < 300; i++) decodeLogsRequest(raw);
+console.log("decode ms/req", (performance.now() - t) / 300);
