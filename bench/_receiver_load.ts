@@ -15,8 +15,16 @@ import { MetricsRegistry } from "../core/telemetry/metrics.ts";
 import { otlpFactory } from "../receivers/otlp/mod.ts";
 import type { OtlpReceiver } from "../receivers/otlp/receiver.ts";
 
-/** Starts the real otlp receiver with these `protocols` settings and a null consumer. */
-export async function startNullReceiver(protocols: Record<string, unknown>): Promise<OtlpReceiver> {
+/**
+ * Starts the real otlp receiver with these `protocols` settings and a null consumer. The
+ * consumer says it changes data unless `changesNothing`, so requests are decoded as for any
+ * pipeline with a processor; with `changesNothing` the receiver hands the bytes on instead (a
+ * pass-through pipeline).
+ */
+export async function startNullReceiver(
+  protocols: Record<string, unknown>,
+  changesNothing = false,
+): Promise<OtlpReceiver> {
   const r = new ConfigReader(fromPlain({ protocols }), "receivers::otlp", new ConfigIssues());
   const settings: CreateSettings = {
     id: new ComponentId("otlp"),
@@ -29,7 +37,7 @@ export async function startNullReceiver(protocols: Record<string, unknown>): Pro
   const receiver = otlpFactory.create(
     settings,
     otlpFactory.parseConfig(r),
-    consumerFunc(() => Promise.resolve()),
+    consumerFunc(() => Promise.resolve(), !changesNothing),
   ) as OtlpReceiver;
   await receiver.start({ getExtension: () => undefined, reportFatalError: () => {} });
   return receiver;

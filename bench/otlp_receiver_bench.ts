@@ -1,7 +1,10 @@
 // The otlp receiver alone: 1,000-record gzip protobuf requests from several concurrent client
 // connections (clients in another process) into a consumer that drops them, in records per
 // CPU-second of the receiver's process, next to a bare `Deno.serve` handler that only reads and
-// gunzips the body, measured in the same run (rounds interleaved, medians reported).
+// gunzips the body, measured in the same run (rounds interleaved, medians reported). The null
+// consumer says it changes data, so every request is decoded (any pipeline with a processor);
+// a second line has one that changes nothing, so the receiver hands the bytes on after checking
+// them (a pass-through pipeline: otlp → batch → otlp_http).
 //
 // Run: deno run --allow-all bench/otlp_receiver_bench.ts [connections=8] [seconds=3] [rounds=3]
 //
@@ -21,14 +24,16 @@ const RECORDS_PER_REQUEST = 1000;
 const self = new URL(import.meta.url).pathname;
 
 /** Starts the real receiver (null consumer) on a free port; returns it and its URL. */
-async function startBenchReceiver(): Promise<{ receiver: OtlpReceiver; url: string }> {
-  const receiver = await startNullReceiver({ http: { endpoint: "127.0.0.1:0" } });
+async function startBenchReceiver(
+  changesNothing = false,
+): Promise<{ receiver: OtlpReceiver; url: string }> {
+  const receiver = await startNullReceiver({ http: { endpoint: "127.0.0.1:0" } }, changesNothing);
   return { receiver, url: `http://${receiver.httpAddress}/v1/logs` };
 }
 
 /** Serves the real receiver and prints its URL. */
-async function serveReceiver(): Promise<void> {
-  console.log((await startBenchReceiver()).url);
+async function serveReceiver(changesNothing: boolean): Promise<void> {
+  console.log((await startBenchReceiver(changesNothing)).url);
 }
 
 /** Serves the baseline: read the body, gunzip it, answer 200. */
@@ -137,9 +142,11 @@ async function main(): Promise<void> {
   const [connections = 8, seconds = 3, rounds = 3] = Deno.args.map(Number);
   const bare: number[] = [];
   const receiver: number[] = [];
+  const passThrough: number[] = [];
   for (let i = 0; i < rounds; i++) {
     bare.push(await round("serve-bare", connections, seconds));
     receiver.push(await round("serve-receiver", connections, seconds));
+    passThrough.push(await round("serve-receiver-pass", connections, seconds));
   }
   const fmt = (x: number) => `${(x / 1000).toFixed(0).padStart(6)}k records/CPU-s`;
   console.log(
@@ -150,14 +157,18 @@ async function main(): Promise<void> {
       })`,
   );
   console.log(`bare Deno.serve (read + gunzip)   ${fmt(median(bare))}`);
-  console.log(`otlp receiver (null consumer)     ${fmt(median(receiver))}`);
-  console.log(`ratio                             ${(median(receiver) / median(bare)).toFixed(2)}×`);
+  const ratio = (x: number[]) => `${(median(x) / median(bare)).toFixed(2)}×`;
+  console.log(`otlp receiver (null consumer)     ${fmt(median(receiver))} ${ratio(receiver)}`);
+  console.log(
+    `  same, pipeline changes nothing  ${fmt(median(passThrough))} ${ratio(passThrough)}`,
+  );
   await loopDelayComparison();
 }
 
 if (import.meta.main) {
   const [mode, ...rest] = Deno.args;
-  if (mode === "serve-receiver") await serveReceiver();
+  if (mode === "serve-receiver") await serveReceiver(false);
+  else if (mode === "serve-receiver-pass") await serveReceiver(true);
   else if (mode === "serve-bare") serveBare();
   else if (mode === "client") await client(rest[0]!, Number(rest[1]), Number(rest[2]));
   else await main();
