@@ -34,6 +34,19 @@ export interface LogsConsumer {
   consume(logs: Logs, ctx: ConsumeContext): Promise<void>;
   /** True when this consumer changes the data it is given (fan-out then copies first). */
   readonly mutatesData: boolean;
+  /**
+   * True when a batch held encoded (`EncodedLogs`) stays encoded through this consumer even
+   * though it changes data: it changes only what it can re-encode on its own (resources).
+   */
+  readonly keepsEncoded?: boolean;
+}
+
+/**
+ * Whether a producer should hand `next` batches held encoded: it changes nothing, or only in
+ * ways that keep them encoded. Otherwise objects serve it better (it would decode at once).
+ */
+export function takesEncoded(next: LogsConsumer): boolean {
+  return !next.mutatesData || next.keepsEncoded === true;
 }
 
 /** An error that retrying cannot fix (bad data, a 400 from the backend). */

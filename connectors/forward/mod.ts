@@ -24,6 +24,7 @@ export const forwardFactory: ConnectorFactory<Record<never, never>> = {
     const out = fanout([...next.values()]);
     return {
       mutatesData: out.mutatesData,
+      keepsEncoded: out.keepsEncoded === true,
       consume: (logs, ctx) => out.consume(logs, ctx),
       start: () => Promise.resolve(),
       shutdown: () => Promise.resolve(),

@@ -8,15 +8,17 @@
  * are.
  *
  * Anything else reads `resourceLogs` as on any `Logs`: the first read decodes the bytes and
- * drops them, since the reader may change what it got. The bytes themselves are never
+ * drops them, since the reader may change what it got. A processor that changes only resources
+ * uses `editResources` instead, and the records stay encoded. The bytes themselves are never
  * changed or handed over (transferred to a worker): `encodeLogsRequest` gives out a copy.
  *
  * @module
  */
 
 import { concatBytes } from "../bytes.ts";
-import type { Logs, ResourceLogs } from "./logs.ts";
+import type { Logs, Resource, ResourceLogs } from "./logs.ts";
 import { decodeRequest } from "./proto_reader.ts";
+import { editEncodedResources } from "./resource_edit.ts";
 
 /** See the module doc. */
 export class EncodedLogs implements Logs {
@@ -56,6 +58,20 @@ export class EncodedLogs implements Logs {
   /** The number of log records while still encoded (else undefined: count the records). */
   get encodedRecords(): number | undefined {
     return this.#pieces === undefined ? undefined : this.#records;
+  }
+
+  /**
+   * Lets `edit` change each resource while the records stay encoded (a processor that changes
+   * only resources, such as k8sattributes); the batch holds new bytes afterwards. False, with
+   * `edit` never called, when it was decoded already or its bytes need a decode: change
+   * `resourceLogs` then.
+   */
+  editResources(edit: (resource: Resource) => void): boolean {
+    if (this.#pieces === undefined) return false;
+    const edited = editEncodedResources(this.#pieces, edit);
+    if (edited === undefined) return false;
+    this.#pieces = edited;
+    return true;
   }
 
   /** A copy for a consumer that changes data: the same bytes (never changed), undecoded. */

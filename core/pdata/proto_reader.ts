@@ -464,6 +464,24 @@ export function decodeRequest(bytes: Uint8Array): Logs {
   return logs;
 }
 
+/** Decodes Resource message bytes; throws OtlpDecodeError on malformed input. */
+export function decodeResource(bytes: Uint8Array): Resource {
+  buf = bytes;
+  text = bufferView(bytes);
+  dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  pos = 0;
+  depth = 0;
+  const resource: Resource = { attributes: [], droppedAttributesCount: 0 };
+  try {
+    readResource(resource, bytes.length);
+  } finally {
+    buf = EMPTY_BUF;
+    text = bufferView(EMPTY_BUF);
+    dv = new DataView(EMPTY_BUF.buffer);
+  }
+  return resource;
+}
+
 /** The fields of an ExportLogsPartialSuccess, decoded by `decodeResponse`. */
 export interface PartialSuccessFields {
   rejectedLogRecords: bigint;

@@ -551,6 +551,11 @@ function encodeWith(write: () => void): Uint8Array {
   }
 }
 
+/** A Resource message's bytes (a fresh buffer). */
+export function encodeResource(resource: Resource): Uint8Array {
+  return encodeWith(() => writeResourceFields(resource));
+}
+
 /**
  * The bytes that put `recordsLength` bytes of encoded records (see {@linkcode EncodedRecords})
  * into an ExportLogsServiceRequest: one ResourceLogs field holding `resource` and one
@@ -561,7 +566,7 @@ export function resourceLogsHeader(
   scope: InstrumentationScope,
   recordsLength: number,
 ): Uint8Array {
-  const resourceMsg = encodeWith(() => writeResourceFields(resource));
+  const resourceMsg = encodeResource(resource);
   const scopeMsg = encodeWith(() => writeScopeFields(scope));
   const scopeLogsLength = delimited(scopeMsg.length) + recordsLength;
   const resourceLogsLength = delimited(resourceMsg.length) + delimited(scopeLogsLength);

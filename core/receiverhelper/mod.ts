@@ -81,6 +81,7 @@ export class ObsReport {
   wrap(next: LogsConsumer): LogsConsumer {
     return {
       mutatesData: next.mutatesData,
+      keepsEncoded: next.keepsEncoded === true,
       consume: (logs: Logs, ctx: ConsumeContext) => this.consume(next, logs, ctx),
     };
   }

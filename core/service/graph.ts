@@ -35,7 +35,7 @@ import {
 import { admissionCheck, type AdmissionGate, isAdmissionGate } from "../admission.ts";
 import { settledWithin } from "../async.ts";
 import { StatusReporter } from "../componentstatus/reporter.ts";
-import type { ConsumeContext, LogsConsumer } from "../consumer.ts";
+import { type ConsumeContext, type LogsConsumer, takesEncoded } from "../consumer.ts";
 import type { Logs } from "../pdata/logs.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import type { MetricsRegistry } from "../telemetry/metrics.ts";
@@ -144,6 +144,8 @@ export class Graph {
       });
       let next: LogsConsumer = fanout(tail);
       let mutates = tail.some((e) => e.mutatesData);
+      // Batches held encoded stay so through every consumer that changes nothing or keeps them.
+      let keepsEncoded = tail.every(takesEncoded);
       const built: GraphNode[] = [];
       for (const idText of [...p.processors].reverse()) {
         const c = config.processors.get(idText)!;
@@ -155,12 +157,13 @@ export class Graph {
           outgoing,
         );
         mutates ||= component.mutatesData;
+        keepsEncoded &&= takesEncoded(component);
         if (isAdmissionGate(component)) gates.set(p.id, [...gates.get(p.id) ?? [], component]);
         next = observeProcessorItems(component, options.metrics, labels, "incoming");
         built.unshift({ ...node("processor", c.id, component, [p.id]), pipeline: p.id });
       }
       pipelineNodes.push(...built.reverse());
-      heads.set(p.id, withCapabilities(next, mutates));
+      heads.set(p.id, withCapabilities(next, mutates, mutates && keepsEncoded));
     }
 
     const receivers: GraphNode[] = [];
@@ -323,11 +326,21 @@ function node<C extends Component>(
   return { kind, id, component, instance: { kind, id, pipelines: [...pipelines].sort() } };
 }
 
-/** Reports `mutatesData` for the whole pipeline (upstream's capabilities node). */
-function withCapabilities(next: LogsConsumer, mutatesData: boolean): LogsConsumer {
-  if (next.mutatesData === mutatesData) return next;
+/**
+ * Reports `mutatesData` (and `keepsEncoded`) for the whole pipeline (upstream's capabilities
+ * node).
+ */
+function withCapabilities(
+  next: LogsConsumer,
+  mutatesData: boolean,
+  keepsEncoded: boolean,
+): LogsConsumer {
+  if (next.mutatesData === mutatesData && (next.keepsEncoded === true) === keepsEncoded) {
+    return next;
+  }
   return {
     mutatesData,
+    keepsEncoded,
     consume: (logs: Logs, ctx: ConsumeContext) => next.consume(logs, ctx),
   };
 }

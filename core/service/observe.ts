@@ -24,6 +24,7 @@ export function observeProcessorItems(
   counter.add(0, labels);
   return {
     mutatesData: next.mutatesData,
+    keepsEncoded: next.keepsEncoded === true,
     consume(logs: Logs, ctx: ConsumeContext): Promise<void> {
       counter.add(logRecordCount(logs), labels);
       return next.consume(logs, ctx);

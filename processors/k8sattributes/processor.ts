@@ -11,7 +11,13 @@
 
 import type { CreateSettings, Host, Processor } from "../../core/component.ts";
 import type { ConsumeContext, LogsConsumer } from "../../core/consumer.ts";
-import { logRecordCount, type Logs, type ResourceLogs } from "../../core/pdata/logs.ts";
+import { EncodedLogs } from "../../core/pdata/encoded_logs.ts";
+import {
+  logRecordCount,
+  type Logs,
+  type Resource,
+  type ResourceLogs,
+} from "../../core/pdata/logs.ts";
 import type { Counter, Gauge, MetricsRegistry } from "../../core/telemetry/metrics.ts";
 import {
   type ClientOptions,
@@ -61,6 +67,13 @@ const FOUND = 0;
 const NO_ID = 1;
 const NOT_FOUND = 2;
 type EnrichResult = typeof FOUND | typeof NO_ID | typeof NOT_FOUND;
+
+/** A batch's association outcomes, counted once per batch. */
+interface AssociationCounts {
+  found: number;
+  noId: number;
+  notFound: number;
+}
 
 /** Most records held at once while waiting for the first sync; more pass as they are. */
 export const MAX_HELD_RECORDS = 20_000;
@@ -230,6 +243,8 @@ class KeyedStore<T> implements InformerHandler<T> {
 export class K8sAttributesProcessor implements Processor {
   /** Resources get attributes in place, so fan-out must hand over copies. */
   readonly mutatesData = true;
+  /** It changes only resources: a batch held encoded stays so (`EncodedLogs.editResources`). */
+  readonly keepsEncoded = true;
   readonly #settings: CreateSettings;
   readonly #cfg: K8sAttributesConfig;
   readonly #next: LogsConsumer;
@@ -390,45 +405,71 @@ export class K8sAttributesProcessor implements Processor {
   async consume(logs: Logs, ctx: ConsumeContext): Promise<void> {
     const addr = ctx.client?.addr;
     if (this.#cfg.passthrough) {
-      for (const rl of logs.resourceLogs) this.#passthrough(rl, addr);
+      const tag = (r: Resource) => this.#passthrough(r, addr);
+      if (!(logs instanceof EncodedLogs && logs.editResources(tag))) {
+        for (const rl of logs.resourceLogs) tag(rl.resource);
+      }
       return this.#next.consume(logs, ctx);
     }
-    let missed: ResourceLogs[] | undefined;
     const holding = !this.#ready && Date.now() < this.#deadline;
-    let found = 0;
-    let noId = 0;
-    let notFound = 0;
-    for (const rl of logs.resourceLogs) {
-      const r = this.#enrich(rl, addr);
-      if (r === FOUND) found++;
-      else if (r === NO_ID) noId++;
-      else if (holding) (missed ??= []).push(rl);
-      else notFound += this.#notFound(rl, addr);
-    }
-    if (missed !== undefined) {
-      const n = missed.reduce((sum, rl) => sum + logRecordCount({ resourceLogs: [rl] }), 0);
-      if (this.#held + n <= MAX_HELD_RECORDS) {
-        this.#held += n;
-        try {
-          await this.#waitUntil(this.#allSynced!, this.#deadline - Date.now());
-        } finally {
-          this.#held -= n;
-        }
-      }
-      for (const rl of missed) {
-        if (this.#enrich(rl, addr) === FOUND) found++;
-        else notFound += this.#notFound(rl, addr);
-      }
+    const counts: AssociationCounts = { found: 0, noId: 0, notFound: 0 };
+    const enrichAll = (r: Resource) => this.#count(counts, this.#enrich(r, addr), r, addr);
+    // While the caches have not synced, resources may be held: that needs them as objects.
+    if (holding || !(logs instanceof EncodedLogs && logs.editResources(enrichAll))) {
+      await this.#enrichObjects(logs.resourceLogs, addr, holding, counts);
     }
     // Counted once per batch: a labelled counter update costs more than a lookup.
-    if (found > 0) this.#association.add(found, { status: "success" });
-    if (noId + notFound > 0) this.#association.add(noId + notFound, { status: "error" });
-    if (notFound > 0) this.#miss.add(notFound, {});
+    if (counts.found > 0) this.#association.add(counts.found, { status: "success" });
+    const errors = counts.noId + counts.notFound;
+    if (errors > 0) this.#association.add(errors, { status: "error" });
+    if (counts.notFound > 0) this.#miss.add(counts.notFound, {});
     return this.#next.consume(logs, ctx);
   }
 
-  #passthrough(rl: ResourceLogs, addr: string | undefined): void {
-    const attrs = rl.resource.attributes;
+  /**
+   * Enriches decoded resources; while `holding`, those not found wait (up to the deadline)
+   * for the caches' first sync and are looked up again.
+   */
+  async #enrichObjects(
+    resourceLogs: ResourceLogs[],
+    addr: string | undefined,
+    holding: boolean,
+    counts: AssociationCounts,
+  ): Promise<void> {
+    let missed: ResourceLogs[] | undefined;
+    for (const rl of resourceLogs) {
+      const r = this.#enrich(rl.resource, addr);
+      if (r === NOT_FOUND && holding) (missed ??= []).push(rl);
+      else this.#count(counts, r, rl.resource, addr);
+    }
+    if (missed === undefined) return;
+    const n = missed.reduce((sum, rl) => sum + logRecordCount({ resourceLogs: [rl] }), 0);
+    if (this.#held + n <= MAX_HELD_RECORDS) {
+      this.#held += n;
+      try {
+        await this.#waitUntil(this.#allSynced!, this.#deadline - Date.now());
+      } finally {
+        this.#held -= n;
+      }
+    }
+    for (const rl of missed) {
+      this.#count(counts, this.#enrich(rl.resource, addr), rl.resource, addr);
+    }
+  }
+
+  #count(
+    counts: AssociationCounts,
+    result: EnrichResult,
+    resource: Resource,
+    addr: string | undefined,
+  ): void {
+    if (result === FOUND) counts.found++;
+    else if (result === NO_ID) counts.noId++;
+    else counts.notFound += this.#notFound(resource, addr);
+  }
+
+  #passthrough(resource: Resource, addr: string | undefined): void {
+    const attrs = resource.attributes;
     for (const rule of this.#assoc.rules) {
       if (this.#assoc.identifyRule(rule, attrs, addr) === undefined) continue;
       const conn = rule.sources.some((s) => s.from === "connection");
@@ -438,8 +479,8 @@ export class K8sAttributesProcessor implements Processor {
   }
 
   /** Looks the pod up and writes its metadata. */
-  #enrich(rl: ResourceLogs, addr: string | undefined): EnrichResult {
-    const attrs = rl.resource.attributes;
+  #enrich(resource: Resource, addr: string | undefined): EnrichResult {
+    const attrs = resource.attributes;
     const id = this.#assoc.identify(attrs, addr);
     if (id === undefined) return NO_ID;
     const pod: PodRecord | undefined = this.#table.lookup(id.index, id.key);
@@ -449,10 +490,10 @@ export class K8sAttributesProcessor implements Processor {
   }
 
   /** Logs a failed lookup at debug level (as upstream); returns 1 to count it. */
-  #notFound(rl: ResourceLogs, addr: string | undefined): number {
+  #notFound(resource: Resource, addr: string | undefined): number {
     const logger = this.#settings.logger;
     if (logger.enabled("debug")) {
-      const id = this.#assoc.identify(rl.resource.attributes, addr);
+      const id = this.#assoc.identify(resource.attributes, addr);
       logger.debug("pod not found", { identifier: id?.key.replaceAll("\u0000", ",") });
     }
     return 1;

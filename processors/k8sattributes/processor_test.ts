@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { EncodedLogs } from "../../core/pdata/encoded_logs.ts";
+import { encodeLogsRequest } from "../../core/pdata/otlp_proto.ts";
 import { FakeKubeApi, podFixture } from "../../tests/fakes/kube_api.ts";
 import { attrsOf, enrich, harness, HOST, logsWith, until } from "./_test_helpers.ts";
 import { K8S_METRICS } from "./processor.ts";
@@ -272,5 +274,62 @@ Deno.test("two processors share one pod watch; metrics use upstream's names", as
   assert.equal(a.metrics.value(K8S_METRICS.ipLookupMiss, {}), 1);
   await a.proc.shutdown();
   await b.proc.shutdown();
+  await api.stop();
+});
+
+Deno.test("a batch held encoded is enriched without decoding its records: same attributes and metrics as objects", async () => {
+  const batch = () => {
+    const resources = ([
+      { "k8s.pod.ip": "10.1.0.5" }, // found
+      { "k8s.pod.ip": "10.9.9.9" }, // not found
+      { other: "x" }, // no identifier
+      {}, // the connection's address
+    ] as Record<string, string>[]).map((attrs) => logsWith(attrs).resourceLogs[0]!);
+    return { resourceLogs: resources };
+  };
+  const asObjects = batch();
+  const encoded = new EncodedLogs([encodeLogsRequest(batch())], 4);
+  const recordBytes = encodeLogsRequest(batch()).length;
+  await using objects = await started([WEB]);
+  await using bytes = await started([WEB]);
+  const ctx = { client: { addr: "10.1.0.5" } };
+  await objects.h.proc.consume(asObjects, ctx);
+  await bytes.h.proc.consume(encoded, ctx);
+  assert.ok(bytes.h.out[0] === encoded && encoded.pieces !== undefined, "still encoded");
+  assert.ok(encoded.pieces[0]!.length > recordBytes, "the resources grew");
+  assert.deepEqual({ resourceLogs: encoded.resourceLogs }, asObjects);
+  for (const status of ["success", "error"]) {
+    assert.equal(
+      bytes.h.metrics.value(K8S_METRICS.association, { status }),
+      objects.h.metrics.value(K8S_METRICS.association, { status }),
+    );
+  }
+  assert.equal(bytes.h.metrics.value(K8S_METRICS.ipLookupMiss, {}), 1);
+});
+
+Deno.test("passthrough on a batch held encoded: k8s.pod.ip from the connection, records still encoded", async () => {
+  const h = harness(undefined, { passthrough: true });
+  await h.proc.start(HOST);
+  const encoded = new EncodedLogs([encodeLogsRequest(logsWith({ a: "b" }))], 1);
+  await h.proc.consume(encoded, { client: { addr: "10.1.0.5" } });
+  assert.ok(encoded.pieces !== undefined);
+  assert.deepEqual(attrsOf(encoded), { a: "b", "k8s.pod.ip": "10.1.0.5" });
+  await h.proc.shutdown();
+});
+
+Deno.test("before the first sync a batch held encoded is decoded so that its resources can wait", async () => {
+  const api = FakeKubeApi.start({ token: "right" });
+  api.seed("pods", [WEB]);
+  const h = harness(api, {});
+  api.token = "wrong";
+  await h.proc.start(HOST);
+  const encoded = new EncodedLogs([encodeLogsRequest(logsWith({ "k8s.pod.ip": "10.1.0.5" }))], 1);
+  const pending = h.proc.consume(encoded, {});
+  await until(() => api.requests.length >= 3, "failing lists");
+  assert.equal(h.out.length, 0, "held");
+  api.token = undefined;
+  await pending;
+  assert.equal(attrsOf(h.out[0]!)["k8s.pod.name"], WEB.metadata.name);
+  await h.proc.shutdown();
   await api.stop();
 });

@@ -23,7 +23,7 @@ import { Buffer } from "node:buffer";
 import net from "node:net";
 import { getServerAuthenticator, type ServerAuthenticator } from "../../core/auth.ts";
 import type { CreateSettings, Host } from "../../core/component.ts";
-import type { ClientInfo, LogsConsumer } from "../../core/consumer.ts";
+import { type ClientInfo, type LogsConsumer, takesEncoded } from "../../core/consumer.ts";
 import { encodeLogsResponse, OtlpDecodeError } from "../../core/pdata/otlp_proto.ts";
 import { ObsReport } from "../../core/receiverhelper/mod.ts";
 import { exportLogs } from "./export.ts";
@@ -268,7 +268,7 @@ async function handleExport(
     // A plain view: Buffer's `slice` would share memory where a copy is meant.
     const r = call.request;
     logs = await logsFromProtobuf(new Uint8Array(r.buffer, r.byteOffset, r.byteLength), {
-      handOnEncoded: !c.next.mutatesData,
+      handOnEncoded: takesEncoded(c.next),
       borrowed: true,
     });
   } catch (err) {

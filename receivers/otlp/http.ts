@@ -10,7 +10,7 @@
 
 import { type AdmissionCheck, BudgetExhaustedError } from "../../core/admission.ts";
 import type { ErrorResponder, RequestHandler } from "../../core/confighttp/mod.ts";
-import type { LogsConsumer } from "../../core/consumer.ts";
+import { type LogsConsumer, takesEncoded } from "../../core/consumer.ts";
 import { encodeUtf8Into, utf8Length } from "../../core/pdata/utf8.ts";
 import type { Logs } from "../../core/pdata/logs.ts";
 import { encodeLogsResponseJson } from "../../core/pdata/otlp_json.ts";
@@ -169,7 +169,7 @@ export function logsHandler(opts: LogsHandlerOptions): RequestHandler {
     try {
       const body = await req.body();
       logs = enc === "proto"
-        ? await logsFromProtobuf(body, { handOnEncoded: !opts.next.mutatesData })
+        ? await logsFromProtobuf(body, { handOnEncoded: takesEncoded(opts.next) })
         : await decodeLogsRequestJsonSliced(new TextDecoder().decode(body));
       req.releaseBody();
     } catch (err) {

@@ -1,10 +1,10 @@
 /**
  * Turns an OTLP/protobuf request body into the `Logs` the pipeline gets, for both protocols.
  *
- * When the pipeline changes nothing (`mutatesData` false: otlp → batch → otlp_http, a
- * pass-through gateway) and the body is in the plain form `proto_check.ts` describes, the
- * body itself goes on as an `EncodedLogs`: `batch` joins such requests without decoding them
- * and `otlp_http` sends their bytes without encoding them. Decoding and encoding are the two
+ * When the pipeline takes batches held encoded (`takesEncoded`: it changes nothing, as otlp →
+ * batch → otlp_http, or only resources, as k8sattributes) and the body is in the plain form
+ * `proto_check.ts` describes, the body itself goes on as an `EncodedLogs`: `batch` joins such
+ * requests without decoding them and `otlp_http` sends their bytes without encoding them. Decoding and encoding are the two
  * steps that cost the most per record there (about 1 µs each, against 0.2 µs for the check).
  * Anything else is decoded, in slices when large (`sliced_decode.ts`).
  *
@@ -24,7 +24,7 @@ const MAX_CHECKED_FIELD = 2 * 1024 * 1024;
 
 /** How {@linkcode logsFromProtobuf} may treat the body. */
 export interface ProtobufLogsOptions {
-  /** The pipeline changes nothing, so it may get the bytes themselves. */
+  /** The pipeline takes batches held encoded, so it may get the bytes themselves. */
   readonly handOnEncoded: boolean;
   /** The body belongs to the transport (grpc-js): bytes handed on are a copy. */
   readonly borrowed?: boolean;

@@ -12,6 +12,7 @@
 
 import type { Logs, ResourceLogs, ScopeLogs } from "../../core/pdata/logs.ts";
 import { decodeLogsRequest } from "../../core/pdata/otlp_proto.ts";
+import { fields } from "../../core/pdata/proto_fields.ts";
 
 /** Requests up to this size are decoded at once (a few ms at most). */
 export const SLICE_BYTES = 256 * 1024;
@@ -29,64 +30,6 @@ interface ResourcePlan {
   /** Every field but `scope_logs`, whole. */
   readonly header: Ranges;
   readonly scopes: ScopePlan[];
-}
-
-/** Where the last {@linkcode varint} stopped. */
-let next = 0;
-
-/** Reads a varint at `pos` (below 2^53) and sets `next`; -1 when truncated or too long. */
-function varint(b: Uint8Array, pos: number, end: number): number {
-  let value = 0;
-  let mul = 1;
-  for (let i = 0; i < 8 && pos < end; i++) {
-    const byte = b[pos++]!;
-    value += (byte & 0x7f) * mul;
-    if (byte < 0x80) {
-      next = pos;
-      return value;
-    }
-    mul *= 128;
-  }
-  return -1;
-}
-
-/**
- * Appends `tag, start, bodyStart, end` for each field of the message in `[pos, end)` to `out`;
- * false when a field is not a plain varint/fixed/length-delimited one or runs past `end`.
- */
-function fields(b: Uint8Array, pos: number, end: number, out: number[]): boolean {
-  while (pos < end) {
-    const start = pos;
-    const tag = varint(b, pos, end);
-    if (tag < 0) return false;
-    let bodyStart = next;
-    let fieldEnd: number;
-    switch (tag & 7) {
-      case 0:
-        if (varint(b, bodyStart, end) < 0) return false;
-        fieldEnd = next;
-        break;
-      case 1:
-        fieldEnd = bodyStart + 8;
-        break;
-      case 5:
-        fieldEnd = bodyStart + 4;
-        break;
-      case 2: {
-        const len = varint(b, bodyStart, end);
-        if (len < 0) return false;
-        bodyStart = next;
-        fieldEnd = bodyStart + len;
-        break;
-      }
-      default:
-        return false; // groups and invalid wire types: the whole decode decides
-    }
-    if (fieldEnd > end) return false;
-    out.push(tag, start, bodyStart, fieldEnd);
-    pos = fieldEnd;
-  }
-  return true;
 }
 
 /** The request's structure, or undefined when it is not the plain shape this splits. */

@@ -87,29 +87,57 @@ async function sendAll(url: string, grpcAddress: string, requests: Uint8Array[])
   }
 }
 
+function framed(tag: number, body: Uint8Array): Uint8Array {
+  const len: number[] = [];
+  let n = body.length;
+  for (; n >= 0x80; n >>>= 7) len.push((n & 0x7f) | 0x80);
+  len.push(n);
+  return concatBytes([new Uint8Array([tag, ...len]), body]);
+}
+
+const SCOPE_SCHEMA = "https://example.com/scope-schema";
+
 /**
- * `logs` encoded with each resource (and schema URL) after its scopes: valid protobuf that our encoder never
- * writes (it puts the resource first), so bytes that arrive in this order were handed on.
+ * `logs` encoded in a field order our encoder never writes, so bytes that arrive in this order
+ * were handed on, not re-encoded: each resource (and schema URL) after its scopes, and each
+ * scope's schema URL (set for the purpose) before its scope and records. Returns the request
+ * and its scope_logs fields.
  */
-function resourceLast(logs: Logs): Uint8Array {
-  const framed = (tag: number, body: Uint8Array) => {
-    const len: number[] = [];
-    let n = body.length;
-    for (; n >= 0x80; n >>>= 7) len.push((n & 0x7f) | 0x80);
-    len.push(n);
-    return concatBytes([new Uint8Array([tag, ...len]), body]);
-  };
+function oddlyOrdered(logs: Logs): { request: Uint8Array; scopeFields: Uint8Array[] } {
   const msg = toGenerated(logs);
-  return concatBytes(msg.resourceLogs.map((rl) =>
-    framed(
+  const scopeFields: Uint8Array[] = [];
+  const request = concatBytes(msg.resourceLogs.map((rl) => {
+    const scopes = rl.scopeLogs.map((sl) => {
+      const field = framed(
+        0x12,
+        concatBytes([
+          framed(0x1a, new TextEncoder().encode(SCOPE_SCHEMA)),
+          toBinary(ScopeLogsSchema, { ...sl, schemaUrl: "" }),
+        ]),
+      );
+      scopeFields.push(field);
+      return field;
+    });
+    return framed(
       0x0a,
       concatBytes([
-        ...rl.scopeLogs.map((sl) => framed(0x12, toBinary(ScopeLogsSchema, sl))),
+        ...scopes,
         framed(0x0a, toBinary(ResourceSchema, rl.resource!)),
         ...(rl.schemaUrl ? [framed(0x1a, new TextEncoder().encode(rl.schemaUrl))] : []),
       ]),
-    )
-  ));
+    );
+  }));
+  return { request, scopeFields };
+}
+
+/** `logs` with every scope's schema URL set as `oddlyOrdered` writes it. */
+function withScopeSchema(logs: Logs): Logs {
+  return {
+    resourceLogs: logs.resourceLogs.map((rl) => ({
+      ...rl,
+      scopeLogs: rl.scopeLogs.map((sl) => ({ ...sl, schemaUrl: SCOPE_SCHEMA })),
+    })),
+  };
 }
 
 const REQUESTS = [sampleLogs(2000), randomLogs(11, { maxResources: 3 }), sampleLogs(3000)];
@@ -118,7 +146,7 @@ Deno.test("pass-through gateway: request bytes go to the backend as they came, i
   const sink = await startOtlpSink();
   const g = await gateway(sink.url, {});
   try {
-    const requests = REQUESTS.map(resourceLast);
+    const requests = REQUESTS.map((logs) => oddlyOrdered(logs).request);
     const total = REQUESTS.reduce((n, l) => n + count(l), 0);
     assert.deepEqual(
       await sendAll(g.url, g.grpcAddress, requests),
@@ -133,8 +161,35 @@ Deno.test("pass-through gateway: request bytes go to the backend as they came, i
     const order = orders.find((o) => sameBytes(sent.body, concatBytes(o.map((i) => requests[i]!))));
     assert.ok(order, "the body is the requests' bytes joined");
     assert.deepEqual(sent.logs, {
-      resourceLogs: order.flatMap((i) => REQUESTS[i]!.resourceLogs),
+      resourceLogs: order.flatMap((i) => withScopeSchema(REQUESTS[i]!).resourceLogs),
     });
+  } finally {
+    await g.collector.shutdown();
+    await sink.stop();
+  }
+});
+
+Deno.test("pass-through gateway with k8sattributes: only the resources are re-encoded, the records go on as their bytes", async () => {
+  const sink = await startOtlpSink();
+  // passthrough: no API server needed; it adds k8s.pod.ip from the connection.
+  const g = await gateway(sink.url, { k8sattributes: { passthrough: true } });
+  try {
+    const sent = REQUESTS.map(oddlyOrdered);
+    await sendAll(g.url, g.grpcAddress, sent.map((s) => s.request));
+    const total = REQUESTS.reduce((n, l) => n + count(l), 0);
+    await sink.waitFor(total);
+    const body = concatBytes(sink.requests.map((r) => r.body));
+    // Every scope's bytes arrive as sent, in the order only the sender wrote.
+    const text = latin1(body);
+    for (const field of sent.flatMap((s) => s.scopeFields)) {
+      assert.ok(text.includes(latin1(field)), "a scope_logs field arrived re-encoded");
+    }
+    const resources = sink.requests.flatMap((r) => r.logs!.resourceLogs);
+    assert.equal(resources.length, REQUESTS.reduce((n, l) => n + l.resourceLogs.length, 0));
+    for (const rl of resources) {
+      const ip = getAttribute(rl.resource.attributes, "k8s.pod.ip");
+      assert.ok(ip?.kind === "string" && ip.value === "127.0.0.1");
+    }
   } finally {
     await g.collector.shutdown();
     await sink.stop();
@@ -170,6 +225,15 @@ function count(logs: Logs): number {
     (n, sl) => n + sl.logRecords.length,
     0,
   );
+}
+
+/** Bytes as a string of char codes 0–255, for substring search. */
+function latin1(b: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < b.length; i += 8192) {
+    s += String.fromCharCode(...b.subarray(i, i + 8192));
+  }
+  return s;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

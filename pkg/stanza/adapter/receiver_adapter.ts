@@ -11,7 +11,12 @@
 
 import { abortableSleep, Backoff, OrderedWindow, untilAborted } from "../../../core/async.ts";
 import type { CreateSettings } from "../../../core/component.ts";
-import { isPermanent, type LogsConsumer, RetryableError } from "../../../core/consumer.ts";
+import {
+  isPermanent,
+  type LogsConsumer,
+  RetryableError,
+  takesEncoded,
+} from "../../../core/consumer.ts";
 import { cloneLogs, type Logs } from "../../../core/pdata/logs.ts";
 import { ObsReport } from "../../../core/receiverhelper/mod.ts";
 import type { Entry, EntrySource } from "../entry.ts";
@@ -81,8 +86,9 @@ export class ReceiverAdapter {
     this.#settings = settings;
     this.#opts = opts;
     this.#next = new ObsReport(settings, "").wrap(next);
-    // Records of a pipeline that changes none are encoded as they arrive (see LogsBuilder).
-    this.#builder = new LogsBuilder(!next.mutatesData);
+    // Records of a pipeline that changes none (or only resources, keeping batches encoded)
+    // are encoded as they arrive (see LogsBuilder).
+    this.#builder = new LogsBuilder(takesEncoded(next));
     this.#pipeline = new Pipeline(
       opts.operators,
       { logger: settings.logger, countError: opts.countError },
