@@ -2,9 +2,13 @@
  * The `k8sattributes` processor: finds each resource's pod (`pod_association`) in a cache
  * fed by shared informers and writes its metadata (`extract`) onto the resource.
  *
- * Beyond upstream: a resource whose pod is not found before the caches' first sync is held
- * (the caller waits: backpressure) until they synced or `wait_for_metadata_timeout` after
- * start passed, at most {@linkcode MAX_HELD_RECORDS} records at a time, then enriched.
+ * Beyond upstream: a batch with a resource whose pod is not found before the caches' first
+ * sync is held (the caller waits: backpressure) until they synced or
+ * `wait_for_metadata_timeout` after start passed, at most {@linkcode MAX_HELD_RECORDS} records
+ * at a time, then those resources are looked up again.
+ *
+ * It changes only resources, so a batch held encoded (`EncodedLogs`) keeps its records' bytes:
+ * only the resources are decoded and encoded again.
  *
  * @module
  */
@@ -12,12 +16,7 @@
 import type { CreateSettings, Host, Processor } from "../../core/component.ts";
 import type { ConsumeContext, LogsConsumer } from "../../core/consumer.ts";
 import { EncodedLogs } from "../../core/pdata/encoded_logs.ts";
-import {
-  logRecordCount,
-  type Logs,
-  type Resource,
-  type ResourceLogs,
-} from "../../core/pdata/logs.ts";
+import { logRecordCount, type Logs, type Resource } from "../../core/pdata/logs.ts";
 import type { Counter, Gauge, MetricsRegistry } from "../../core/telemetry/metrics.ts";
 import {
   type ClientOptions,
@@ -67,6 +66,12 @@ const FOUND = 0;
 const NO_ID = 1;
 const NOT_FOUND = 2;
 type EnrichResult = typeof FOUND | typeof NO_ID | typeof NOT_FOUND;
+
+/** Calls `fn` on every resource, keeping an encoded batch encoded when it can. */
+function forEachResource(logs: Logs, fn: (resource: Resource) => void): void {
+  if (logs instanceof EncodedLogs && logs.editResources(fn)) return;
+  for (const rl of logs.resourceLogs) fn(rl.resource);
+}
 
 /** A batch's association outcomes, counted once per batch. */
 interface AssociationCounts {
@@ -401,22 +406,30 @@ export class K8sAttributesProcessor implements Processor {
     await Promise.all(leases.map((l) => l.release()));
   }
 
-  /** Enriches every resource, holding those not found before the first sync. */
+  /**
+   * Enriches every resource. Before the caches' first sync, a batch with a resource not found
+   * is held until they synced (or the deadline), and those resources are looked up again.
+   */
   async consume(logs: Logs, ctx: ConsumeContext): Promise<void> {
     const addr = ctx.client?.addr;
     if (this.#cfg.passthrough) {
-      const tag = (r: Resource) => this.#passthrough(r, addr);
-      if (!(logs instanceof EncodedLogs && logs.editResources(tag))) {
-        for (const rl of logs.resourceLogs) tag(rl.resource);
-      }
+      forEachResource(logs, (r) => this.#passthrough(r, addr));
       return this.#next.consume(logs, ctx);
     }
     const holding = !this.#ready && Date.now() < this.#deadline;
     const counts: AssociationCounts = { found: 0, noId: 0, notFound: 0 };
-    const enrichAll = (r: Resource) => this.#count(counts, this.#enrich(r, addr), r, addr);
-    // While the caches have not synced, resources may be held: that needs them as objects.
-    if (holding || !(logs instanceof EncodedLogs && logs.editResources(enrichAll))) {
-      await this.#enrichObjects(logs.resourceLogs, addr, holding, counts);
+    const results: EnrichResult[] = [];
+    forEachResource(logs, (r) => {
+      const result = this.#enrich(r, addr);
+      results.push(result);
+      if (result !== NOT_FOUND || !holding) this.#count(counts, result, r, addr);
+    });
+    if (holding && results.includes(NOT_FOUND)) {
+      await this.#heldUntilSynced(logRecordCount(logs));
+      let i = 0;
+      forEachResource(logs, (r) => {
+        if (results[i++] === NOT_FOUND) this.#count(counts, this.#enrich(r, addr), r, addr);
+      });
     }
     // Counted once per batch: a labelled counter update costs more than a lookup.
     if (counts.found > 0) this.#association.add(counts.found, { status: "success" });
@@ -426,34 +439,14 @@ export class K8sAttributesProcessor implements Processor {
     return this.#next.consume(logs, ctx);
   }
 
-  /**
-   * Enriches decoded resources; while `holding`, those not found wait (up to the deadline)
-   * for the caches' first sync and are looked up again.
-   */
-  async #enrichObjects(
-    resourceLogs: ResourceLogs[],
-    addr: string | undefined,
-    holding: boolean,
-    counts: AssociationCounts,
-  ): Promise<void> {
-    let missed: ResourceLogs[] | undefined;
-    for (const rl of resourceLogs) {
-      const r = this.#enrich(rl.resource, addr);
-      if (r === NOT_FOUND && holding) (missed ??= []).push(rl);
-      else this.#count(counts, r, rl.resource, addr);
-    }
-    if (missed === undefined) return;
-    const n = missed.reduce((sum, rl) => sum + logRecordCount({ resourceLogs: [rl] }), 0);
-    if (this.#held + n <= MAX_HELD_RECORDS) {
-      this.#held += n;
-      try {
-        await this.#waitUntil(this.#allSynced!, this.#deadline - Date.now());
-      } finally {
-        this.#held -= n;
-      }
-    }
-    for (const rl of missed) {
-      this.#count(counts, this.#enrich(rl.resource, addr), rl.resource, addr);
+  /** Waits for the first sync (or the deadline) unless `records` more would be too many. */
+  async #heldUntilSynced(records: number): Promise<void> {
+    if (this.#held + records > MAX_HELD_RECORDS) return;
+    this.#held += records;
+    try {
+      await this.#waitUntil(this.#allSynced!, this.#deadline - Date.now());
+    } finally {
+      this.#held -= records;
     }
   }
 

@@ -317,7 +317,7 @@ Deno.test("passthrough on a batch held encoded: k8s.pod.ip from the connection, 
   await h.proc.shutdown();
 });
 
-Deno.test("before the first sync a batch held encoded is decoded so that its resources can wait", async () => {
+Deno.test("before the first sync a batch held encoded waits too, and stays encoded", async () => {
   const api = FakeKubeApi.start({ token: "right" });
   api.seed("pods", [WEB]);
   const h = harness(api, {});
@@ -329,7 +329,9 @@ Deno.test("before the first sync a batch held encoded is decoded so that its res
   assert.equal(h.out.length, 0, "held");
   api.token = undefined;
   await pending;
+  assert.ok(encoded.pieces !== undefined, "still encoded");
   assert.equal(attrsOf(h.out[0]!)["k8s.pod.name"], WEB.metadata.name);
+  assert.equal(h.metrics.value(K8S_METRICS.association, { status: "success" }), 1);
   await h.proc.shutdown();
   await api.stop();
 });
