@@ -34,7 +34,12 @@ import { encodeRequest, int64Size, requestSize, varintSize } from "./proto_write
 import { utf8Length, writeUtf8 } from "./utf8.ts";
 
 export { MAX_ANY_VALUE_DEPTH, OtlpDecodeError } from "./otlp_error.ts";
-export { EncodedRecords, resourceLogsHeader } from "./proto_writer.ts";
+export {
+  EncodedRecords,
+  type PlainLogRecord,
+  type PlainValue,
+  resourceLogsHeader,
+} from "./proto_writer.ts";
 
 /** The partial_success of an ExportLogsServiceResponse. */
 export interface ExportLogsPartialSuccess {

@@ -394,6 +394,129 @@ function writeLogRecord(r: LogRecord): void {
   closeLength(at, guess);
 }
 
+// ---- records whose body and attributes are plain JS data (stanza entries) ----
+
+/**
+ * A value as plain JS data, the form stanza entries hold: a number is a double, a bigint an
+ * int, null the empty value, an array an array and an object a kvlist (keys in insertion
+ * order). Encoded as the AnyValue `pkg/stanza/adapter`'s `toAnyValue` would make of it.
+ */
+export type PlainValue =
+  | string
+  | number
+  | bigint
+  | boolean
+  | null
+  | Uint8Array
+  | PlainValue[]
+  | { [key: string]: PlainValue };
+
+/** A log record as plain data, in the shape of a stanza entry's fields. */
+export interface PlainLogRecord {
+  readonly body: PlainValue | undefined;
+  readonly attributes: { [key: string]: PlainValue };
+  readonly timestamp: bigint;
+  readonly observed: bigint;
+  readonly severity: number;
+  readonly severityText: string;
+  readonly traceId?: Uint8Array;
+  readonly spanId?: Uint8Array;
+  readonly traceFlags?: number;
+}
+
+/** Writes a plain value's AnyValue fields (its tag and length are the caller's). */
+function writePlainValueContent(v: PlainValue): void {
+  switch (typeof v) {
+    case "string":
+      writeString(0x0a, v);
+      return;
+    case "number":
+      ensure(9);
+      out[pos++] = 0x21;
+      dv.setFloat64(pos, v, true);
+      pos += 8;
+      return;
+    case "bigint":
+      ensure(11);
+      out[pos++] = 0x18;
+      writeInt64(v);
+      return;
+    case "boolean":
+      ensure(2);
+      out[pos++] = 0x10;
+      out[pos++] = v ? 1 : 0;
+      return;
+  }
+  if (v === null) return; // the empty AnyValue
+  if (v instanceof Uint8Array) {
+    writeBytes(0x3a, v);
+  } else if (Array.isArray(v)) {
+    ensure(1);
+    out[pos++] = 0x2a;
+    const at = openLength(2);
+    for (let i = 0; i < v.length; i++) writePlainValue(0x0a, v[i]!);
+    closeLength(at, 2);
+  } else {
+    ensure(1);
+    out[pos++] = 0x32;
+    const at = openLength(2);
+    writePlainAttributes(0x0a, v);
+    closeLength(at, 2);
+  }
+}
+
+function writePlainValue(tag: number, v: PlainValue): void {
+  ensure(1);
+  out[pos++] = tag;
+  const guess = typeof v === "string" ? varintSize(v.length + 1 + varintSize(v.length)) : 1;
+  const at = openLength(guess);
+  writePlainValueContent(v);
+  closeLength(at, guess);
+}
+
+function writePlainAttributes(tag: number, m: { [key: string]: PlainValue }): void {
+  for (const key in m) {
+    const v = m[key]!;
+    ensure(1);
+    out[pos++] = tag;
+    const guess = varintSize(key.length + 4 + (typeof v === "string" ? v.length + 3 : 16));
+    const at = openLength(guess);
+    if (key.length !== 0) writeString(0x0a, key);
+    writePlainValue(0x12, v);
+    closeLength(at, guess);
+  }
+}
+
+/** Writes `e` as a ScopeLogs `log_records` field, byte for byte as its LogRecord would be. */
+function writePlainLogRecord(e: PlainLogRecord): void {
+  ensure(1);
+  out[pos++] = 0x12;
+  const body = e.body;
+  const guess = varintSize(104 + (typeof body === "string" ? body.length : 64));
+  const at = openLength(guess);
+  if (e.timestamp !== 0n) writeFixed64(0x09, e.timestamp);
+  const sev = e.severity | 0;
+  if (sev !== 0) {
+    ensure(11);
+    out[pos++] = 0x10;
+    writeInt32(sev);
+  }
+  if (e.severityText.length !== 0) writeString(0x1a, e.severityText);
+  if (body !== undefined) writePlainValue(0x2a, body);
+  writePlainAttributes(0x32, e.attributes);
+  const flags = (e.traceFlags ?? 0) >>> 0;
+  if (flags !== 0) {
+    ensure(5);
+    out[pos++] = 0x45;
+    dv.setUint32(pos, flags, true);
+    pos += 4;
+  }
+  if (e.traceId?.length === 16) writeBytes(0x4a, e.traceId);
+  if (e.spanId?.length === 8) writeBytes(0x52, e.spanId);
+  if (e.observed !== 0n) writeFixed64(0x59, e.observed);
+  closeLength(at, guess);
+}
+
 /** An InstrumentationScope message's fields. */
 function writeScopeFields(scope: InstrumentationScope): void {
   if (scope.name.length !== 0) writeString(0x0a, scope.name);
@@ -502,6 +625,15 @@ export class EncodedRecords {
 
   /** Appends the encoding of `r`. */
   add(r: LogRecord): void {
+    this.#append(r, undefined);
+  }
+
+  /** Appends the encoding of `e`: the same bytes as `add` of its LogRecord, no objects made. */
+  addPlain(e: PlainLogRecord): void {
+    this.#append(undefined, e);
+  }
+
+  #append(r: LogRecord | undefined, e: PlainLogRecord | undefined): void {
     if (this.#current.length - this.#used < MIN_ROOM) {
       if (this.#used > 0) this.#chunks.push(this.#current.subarray(0, this.#used));
       const size = Math.min(MAX_CHUNK_BYTES, Math.max(FIRST_CHUNK_BYTES, 2 * this.#current.length));
@@ -515,7 +647,8 @@ export class EncodedRecords {
     dv = this.#view;
     pos = this.#used;
     try {
-      writeLogRecord(r);
+      if (r !== undefined) writeLogRecord(r);
+      else writePlainLogRecord(e!);
       this.#length += pos - this.#used;
       this.#current = out; // a record larger than the room left grew the chunk
       this.#view = dv;

@@ -57,6 +57,8 @@ function entries(seed: number, n: number): { entry: Entry; resource: number }[] 
     e.timestamp = r() < 0.2 ? 0n : 1_764_000_000_000_000_000n + BigInt(Math.floor(r() * 1e9));
     e.severity = Math.floor(r() * 25);
     e.severityText = r() < 0.5 ? "" : "INFO";
+    if (r() < 0.05) e.severity = -3; // negative: a ten-byte varint
+    if (r() < 0.05) e.attributes[""] = "an empty key";
     if (r() < 0.3) e.traceId = new Uint8Array(16).fill(7);
     if (r() < 0.3) e.spanId = new Uint8Array(8).fill(9);
     if (r() < 0.3) e.traceFlags = 1;
