@@ -436,13 +436,25 @@ function readResourceLogs(end: number): ResourceLogs {
   return rl;
 }
 
-/** Decodes ExportLogsServiceRequest bytes; throws OtlpDecodeError on malformed input. */
-export function decodeRequest(bytes: Uint8Array): Logs {
+/** Points the reader at `bytes`, from their start. */
+function begin(bytes: Uint8Array): void {
   buf = bytes;
   text = bufferView(bytes);
   dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   pos = 0;
   depth = 0;
+}
+
+/** Lets go of the caller's buffer, so that the reader does not keep it alive. */
+function release(): void {
+  buf = EMPTY_BUF;
+  text = bufferView(EMPTY_BUF);
+  dv = new DataView(EMPTY_BUF.buffer);
+}
+
+/** Decodes ExportLogsServiceRequest bytes; throws OtlpDecodeError on malformed input. */
+export function decodeRequest(bytes: Uint8Array): Logs {
+  begin(bytes);
   const end = bytes.length;
   const logs: Logs = { resourceLogs: [] };
   try {
@@ -457,27 +469,19 @@ export function decodeRequest(bytes: Uint8Array): Logs {
       }
     }
   } finally {
-    buf = EMPTY_BUF; // do not keep the caller's buffer alive
-    text = bufferView(EMPTY_BUF);
-    dv = new DataView(EMPTY_BUF.buffer);
+    release();
   }
   return logs;
 }
 
 /** Decodes Resource message bytes; throws OtlpDecodeError on malformed input. */
 export function decodeResource(bytes: Uint8Array): Resource {
-  buf = bytes;
-  text = bufferView(bytes);
-  dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  pos = 0;
-  depth = 0;
+  begin(bytes);
   const resource: Resource = { attributes: [], droppedAttributesCount: 0 };
   try {
     readResource(resource, bytes.length);
   } finally {
-    buf = EMPTY_BUF;
-    text = bufferView(EMPTY_BUF);
-    dv = new DataView(EMPTY_BUF.buffer);
+    release();
   }
   return resource;
 }
@@ -490,9 +494,7 @@ export interface PartialSuccessFields {
 
 /** Decodes ExportLogsServiceResponse bytes; `undefined` when partial_success is absent. */
 export function decodeResponse(bytes: Uint8Array): PartialSuccessFields | undefined {
-  buf = bytes;
-  text = bufferView(bytes);
-  pos = 0;
+  begin(bytes);
   const end = bytes.length;
   let result: PartialSuccessFields | undefined;
   try {
@@ -516,8 +518,7 @@ export function decodeResponse(bytes: Uint8Array): PartialSuccessFields | undefi
       }
     }
   } finally {
-    buf = EMPTY_BUF;
-    text = bufferView(EMPTY_BUF);
+    release();
   }
   return result;
 }

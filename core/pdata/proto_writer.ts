@@ -359,19 +359,37 @@ function recordGuess(r: LogRecord): number {
   return varintSize(40 + bodyLen + 32 * r.attributes.length);
 }
 
-function writeLogRecord(r: LogRecord): void {
-  ensure(1);
-  out[pos++] = 0x12;
-  const guess = recordGuess(r);
-  const at = openLength(guess);
-  if (r.timeUnixNano !== 0n) writeFixed64(0x09, r.timeUnixNano);
-  const sev = r.severityNumber | 0;
+/** A record's time, severity number and text (fields 1–3), each only when set. */
+function writeRecordHead(time: bigint, severity: number, severityText: string): void {
+  if (time !== 0n) writeFixed64(0x09, time);
+  const sev = severity | 0;
   if (sev !== 0) {
     ensure(11);
     out[pos++] = 0x10;
     writeInt32(sev);
   }
-  if (r.severityText.length !== 0) writeString(0x1a, r.severityText);
+  if (severityText.length !== 0) writeString(0x1a, severityText);
+}
+
+/** A record's flags, trace id and span id (fields 8–10), each only when set and valid. */
+function writeFlagsAndIds(flags: number, traceId?: Uint8Array, spanId?: Uint8Array): void {
+  const f = flags >>> 0;
+  if (f !== 0) {
+    ensure(5);
+    out[pos++] = 0x45;
+    dv.setUint32(pos, f, true);
+    pos += 4;
+  }
+  if (traceId?.length === 16) writeBytes(0x4a, traceId);
+  if (spanId?.length === 8) writeBytes(0x52, spanId);
+}
+
+function writeLogRecord(r: LogRecord): void {
+  ensure(1);
+  out[pos++] = 0x12;
+  const guess = recordGuess(r);
+  const at = openLength(guess);
+  writeRecordHead(r.timeUnixNano, r.severityNumber, r.severityText);
   if (r.body !== undefined) writeAnyValue(0x2a, r.body);
   writeAttributes(0x32, r.attributes);
   const dropped = r.droppedAttributesCount >>> 0;
@@ -380,15 +398,7 @@ function writeLogRecord(r: LogRecord): void {
     out[pos++] = 0x38;
     writeVarint(dropped);
   }
-  const flags = r.flags >>> 0;
-  if (flags !== 0) {
-    ensure(5);
-    out[pos++] = 0x45;
-    dv.setUint32(pos, flags, true);
-    pos += 4;
-  }
-  if (r.traceId.length === 16) writeBytes(0x4a, r.traceId);
-  if (r.spanId.length === 8) writeBytes(0x52, r.spanId);
+  writeFlagsAndIds(r.flags, r.traceId, r.spanId);
   if (r.observedTimeUnixNano !== 0n) writeFixed64(0x59, r.observedTimeUnixNano);
   if (r.eventName.length !== 0) writeString(0x62, r.eventName);
   closeLength(at, guess);
@@ -494,25 +504,10 @@ function writePlainLogRecord(e: PlainLogRecord): void {
   const body = e.body;
   const guess = varintSize(104 + (typeof body === "string" ? body.length : 64));
   const at = openLength(guess);
-  if (e.timestamp !== 0n) writeFixed64(0x09, e.timestamp);
-  const sev = e.severity | 0;
-  if (sev !== 0) {
-    ensure(11);
-    out[pos++] = 0x10;
-    writeInt32(sev);
-  }
-  if (e.severityText.length !== 0) writeString(0x1a, e.severityText);
+  writeRecordHead(e.timestamp, e.severity, e.severityText);
   if (body !== undefined) writePlainValue(0x2a, body);
   writePlainAttributes(0x32, e.attributes);
-  const flags = (e.traceFlags ?? 0) >>> 0;
-  if (flags !== 0) {
-    ensure(5);
-    out[pos++] = 0x45;
-    dv.setUint32(pos, flags, true);
-    pos += 4;
-  }
-  if (e.traceId?.length === 16) writeBytes(0x4a, e.traceId);
-  if (e.spanId?.length === 8) writeBytes(0x52, e.spanId);
+  writeFlagsAndIds(e.traceFlags ?? 0, e.traceId, e.spanId);
   if (e.observed !== 0n) writeFixed64(0x59, e.observed);
   closeLength(at, guess);
 }

@@ -1,21 +1,18 @@
 /**
  * The entry that flows through the operator chain (stanza's `entry.Entry`): plain
- * JavaScript values, so operators read and write fields cheaply; converted to a
- * `LogRecord` once at the end of the chain.
+ * JavaScript values, so operators read and write fields cheaply; encoded (or converted to a
+ * `LogRecord`) once at the end of the chain.
  *
  * @module
  */
 
-/** A field value: what JSON, regex captures and config literals produce. */
-export type Value =
-  | string
-  | number
-  | bigint
-  | boolean
-  | null
-  | Uint8Array
-  | Value[]
-  | { [key: string]: Value };
+import type { PlainValue } from "../../core/pdata/otlp_proto.ts";
+
+/**
+ * A field value: what JSON, regex captures and config literals produce. The codec's plain
+ * value, so records are encoded straight from entries (`EncodedRecords.addPlain`).
+ */
+export type Value = PlainValue;
 
 /** A plain map of values (attributes, resource, parsed bodies). */
 export type ValueMap = { [key: string]: Value };
