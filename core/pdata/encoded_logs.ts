@@ -98,6 +98,15 @@ export function* joinedParts(pieces: readonly Uint8Array[], size: number): Gener
   }
 }
 
+/**
+ * Calls `fn` on every resource of `logs`, for a processor that changes only resources: a
+ * batch held encoded stays encoded (`editResources`), any other is read as objects.
+ */
+export function forEachResource(logs: Logs, fn: (resource: Resource) => void): void {
+  if (logs instanceof EncodedLogs && logs.editResources(fn)) return;
+  for (const rl of logs.resourceLogs) fn(rl.resource);
+}
+
 /** The encoding of `logs` if it is an {@linkcode EncodedLogs} nobody decoded yet. */
 export function encodedPieces(logs: Logs): readonly Uint8Array[] | undefined {
   return logs instanceof EncodedLogs ? logs.pieces : undefined;

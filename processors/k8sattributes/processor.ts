@@ -15,7 +15,7 @@
 
 import type { CreateSettings, Host, Processor } from "../../core/component.ts";
 import type { ConsumeContext, LogsConsumer } from "../../core/consumer.ts";
-import { EncodedLogs } from "../../core/pdata/encoded_logs.ts";
+import { forEachResource } from "../../core/pdata/encoded_logs.ts";
 import { logRecordCount, type Logs, type Resource } from "../../core/pdata/logs.ts";
 import type { Counter, Gauge, MetricsRegistry } from "../../core/telemetry/metrics.ts";
 import {
@@ -66,12 +66,6 @@ const FOUND = 0;
 const NO_ID = 1;
 const NOT_FOUND = 2;
 type EnrichResult = typeof FOUND | typeof NO_ID | typeof NOT_FOUND;
-
-/** Calls `fn` on every resource, keeping an encoded batch encoded when it can. */
-function forEachResource(logs: Logs, fn: (resource: Resource) => void): void {
-  if (logs instanceof EncodedLogs && logs.editResources(fn)) return;
-  for (const rl of logs.resourceLogs) fn(rl.resource);
-}
 
 /** A batch's association outcomes, counted once per batch. */
 interface AssociationCounts {

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
+import { EncodedLogs } from "../../core/pdata/encoded_logs.ts";
 import type { Logs } from "../../core/pdata/logs.ts";
+import { encodeLogsRequest } from "../../core/pdata/otlp_proto.ts";
 import { newLogRecord, newResource, newScope, stringValue } from "../../core/pdata/logs.ts";
 import { capture, parseWith } from "../../tests/fakes/component_harness.ts";
 import { parseResourceConfig } from "./config.ts";
@@ -21,10 +23,15 @@ Deno.test("resource: actions run on every resource's attributes, from_context in
       scopeLogs: [{ schemaUrl: "", scope: newScope(), logRecords: [newLogRecord()] }],
     })),
   };
+  const ctx = { client: { metadata: new Map([["x-tenant", ["team-a"]]]) } };
+  const encoded = new EncodedLogs([encodeLogsRequest(logs)], 2);
   const next = capture();
-  await new ResourceProcessor(config, next).consume(logs, {
-    client: { metadata: new Map([["x-tenant", ["team-a"]]]) },
-  });
+  const processor = new ResourceProcessor(config, next);
+  await processor.consume(logs, ctx);
+  // A batch held encoded gets the same resources and keeps its records' bytes.
+  await processor.consume(encoded, ctx);
+  assert.ok(encoded.pieces !== undefined, "still encoded");
+  assert.deepEqual(next.batches[1]!.resourceLogs, next.batches[0]!.resourceLogs);
   for (const rl of next.batches[0]!.resourceLogs) {
     assert.deepEqual(rl.resource.attributes, [
       { key: "deployment.environment", value: stringValue("prod") },
