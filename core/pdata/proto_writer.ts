@@ -602,9 +602,10 @@ const FIRST_CHUNK_BYTES = 2 * 1024;
 const MAX_CHUNK_BYTES = 64 * 1024;
 
 /**
- * Log records encoded one at a time as they are made (each as a ScopeLogs `log_records`
- * field), so that the records themselves need not stay alive until their batch is encoded.
- * The bytes go into chunks that are not copied to grow.
+ * Log records encoded one at a time as they are made, straight from plain data (stanza
+ * entries), each as a ScopeLogs `log_records` field: no record objects are made, and none
+ * stay alive until their batch is encoded. The bytes go into chunks that are not copied to
+ * grow.
  */
 export class EncodedRecords {
   #chunks: Uint8Array[] = [];
@@ -618,17 +619,8 @@ export class EncodedRecords {
     return this.#length;
   }
 
-  /** Appends the encoding of `r`. */
-  add(r: LogRecord): void {
-    this.#append(r, undefined);
-  }
-
-  /** Appends the encoding of `e`: the same bytes as `add` of its LogRecord, no objects made. */
-  addPlain(e: PlainLogRecord): void {
-    this.#append(undefined, e);
-  }
-
-  #append(r: LogRecord | undefined, e: PlainLogRecord | undefined): void {
+  /** Appends the encoding of `e`: the bytes its LogRecord would have, no objects made. */
+  add(e: PlainLogRecord): void {
     if (this.#current.length - this.#used < MIN_ROOM) {
       if (this.#used > 0) this.#chunks.push(this.#current.subarray(0, this.#used));
       const size = Math.min(MAX_CHUNK_BYTES, Math.max(FIRST_CHUNK_BYTES, 2 * this.#current.length));
@@ -642,8 +634,7 @@ export class EncodedRecords {
     dv = this.#view;
     pos = this.#used;
     try {
-      if (r !== undefined) writeLogRecord(r);
-      else writePlainLogRecord(e!);
+      writePlainLogRecord(e);
       this.#length += pos - this.#used;
       this.#current = out; // a record larger than the room left grew the chunk
       this.#view = dv;

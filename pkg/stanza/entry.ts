@@ -10,7 +10,7 @@ import type { PlainValue } from "../../core/pdata/otlp_proto.ts";
 
 /**
  * A field value: what JSON, regex captures and config literals produce. The codec's plain
- * value, so records are encoded straight from entries (`EncodedRecords.addPlain`).
+ * value, so records are encoded straight from entries (`EncodedRecords.add`).
  */
 export type Value = PlainValue;
 

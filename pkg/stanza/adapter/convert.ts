@@ -124,7 +124,7 @@ export class LogsBuilder {
       if (e.resourceShared) this.#byRef.set(res, group);
     }
     if (Array.isArray(group.records)) group.records.push(toLogRecord(e));
-    else group.records.addPlain(e); // straight from the entry's values, no LogRecord made
+    else group.records.add(e); // straight from the entry's values, no LogRecord made
     this.#count++;
   }
 
