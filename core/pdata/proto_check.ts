@@ -271,7 +271,7 @@ function checkResourceLogs(end: number): void {
  * The number of log records in `bytes[start, end)` — whole `resource_logs` fields of an
  * ExportLogsServiceRequest — when they are in the plain form the module doc describes;
  * undefined when they must be decoded. A caller may check a large request a run of fields at
- * a time (see {@linkcode nextResourceLogsEnd}).
+ * a time.
  */
 export function plainRecordCount(
   bytes: Uint8Array,
@@ -295,23 +295,5 @@ export function plainRecordCount(
   } finally {
     buf = EMPTY; // do not keep the caller's buffer alive
     dv = new DataView(EMPTY.buffer);
-  }
-}
-
-/**
- * Where the `resource_logs` field that starts at `start` ends, reading only its tag and
- * length; undefined when the bytes there are not such a field.
- */
-export function nextResourceLogsEnd(bytes: Uint8Array, start: number): number | undefined {
-  buf = bytes;
-  pos = start;
-  try {
-    if (readVarint32(bytes.length) !== 0x0a) return undefined;
-    return readEnd(bytes.length);
-  } catch (err) {
-    if (err === NOT_PLAIN) return undefined;
-    throw err;
-  } finally {
-    buf = EMPTY;
   }
 }

@@ -3,7 +3,7 @@ import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { ExportLogsServiceRequestSchema } from "./gen/opentelemetry/proto/collector/logs/v1/logs_service_pb.ts";
 import { type AnyValue, logRecordCount, newLogRecord, newResource, newScope } from "./logs.ts";
 import { decodeLogsRequest, encodeLogsRequest, MAX_ANY_VALUE_DEPTH } from "./otlp_proto.ts";
-import { nextResourceLogsEnd, plainRecordCount } from "./proto_check.ts";
+import { plainRecordCount } from "./proto_check.ts";
 import { Prng, randomLogs } from "./testing.ts";
 
 /** Protobuf framing for hand-made cases. */
@@ -133,13 +133,4 @@ Deno.test("plainRecordCount() on corrupted requests: what it passes means the sa
     passed++;
   }
   assert.ok(passed > 200 && refused > 200, `too few cases: ${passed} passed, ${refused} refused`);
-});
-
-Deno.test("nextResourceLogsEnd() steps over one resource_logs field", () => {
-  const one = encodeLogsRequest(randomLogs(3, { maxResources: 1 }));
-  const bytes = new Uint8Array([...one, ...one]);
-  assert.equal(nextResourceLogsEnd(bytes, 0), one.length);
-  assert.equal(nextResourceLogsEnd(bytes, one.length), bytes.length);
-  assert.equal(nextResourceLogsEnd(bytes.subarray(0, one.length - 1), 0), undefined);
-  assert.equal(nextResourceLogsEnd(new Uint8Array([0x12, 0x00]), 0), undefined);
 });

@@ -13,7 +13,8 @@
 
 import { EncodedLogs } from "../../core/pdata/encoded_logs.ts";
 import type { Logs } from "../../core/pdata/logs.ts";
-import { nextResourceLogsEnd, plainRecordCount } from "../../core/pdata/proto_check.ts";
+import { plainRecordCount } from "../../core/pdata/proto_check.ts";
+import { fields } from "../../core/pdata/proto_fields.ts";
 import { decodeLogsRequestSliced, SLICE_BYTES } from "./sliced_decode.ts";
 
 /**
@@ -58,19 +59,22 @@ export async function logsFromProtobuf(
  */
 async function plainRecords(body: Uint8Array, yieldMs: number): Promise<number | undefined> {
   if (body.length <= SLICE_BYTES) return plainRecordCount(body);
+  // The request's fields (tag, start, body start, end), read from tags and lengths only.
+  const top: number[] = [];
+  if (!fields(body, 0, body.length, top)) return undefined;
   let records = 0;
   let lastYield = performance.now();
-  for (let start = 0; start < body.length;) {
+  for (let i = 0; i < top.length;) {
+    const start = top[i + 1]!;
     let end = start;
-    while (end < body.length && (end === start || end - start < SLICE_BYTES)) {
-      const fieldEnd = nextResourceLogsEnd(body, end);
-      if (fieldEnd === undefined || fieldEnd - end > MAX_CHECKED_FIELD) return undefined;
-      end = fieldEnd;
+    for (; i < top.length && (end === start || end - start < SLICE_BYTES); i += 4) {
+      // Any other field is refused by the check below.
+      if (top[i + 3]! - top[i + 1]! > MAX_CHECKED_FIELD) return undefined;
+      end = top[i + 3]!;
     }
     const n = plainRecordCount(body, start, end);
     if (n === undefined) return undefined;
     records += n;
-    start = end;
     if (performance.now() - lastYield >= yieldMs) {
       await new Promise((resolve) => setTimeout(resolve, 0));
       lastYield = performance.now();
