@@ -41,6 +41,13 @@ export interface LogsConsumer {
   readonly keepsEncoded?: boolean;
 }
 
+/** What a wrapper that passes batches on unchanged reports of itself: `next`'s capabilities. */
+export function capabilitiesOf(
+  next: LogsConsumer,
+): Pick<LogsConsumer, "mutatesData" | "keepsEncoded"> {
+  return { mutatesData: next.mutatesData, keepsEncoded: next.keepsEncoded === true };
+}
+
 /**
  * Whether a producer should hand `next` batches held encoded: it changes nothing, or only in
  * ways that keep them encoded. Otherwise objects serve it better (it would decode at once).

@@ -8,6 +8,7 @@
  */
 
 import type { Connector, ConnectorFactory } from "../../core/component.ts";
+import { capabilitiesOf } from "../../core/consumer.ts";
 import { fanout } from "../../core/service/fanout.ts";
 
 /** Factory of the `forward` connector (upstream's core type, beta). */
@@ -23,8 +24,7 @@ export const forwardFactory: ConnectorFactory<Record<never, never>> = {
     // pipeline it hands the batch on as is: then that pipeline's changes are the connector's.
     const out = fanout([...next.values()]);
     return {
-      mutatesData: out.mutatesData,
-      keepsEncoded: out.keepsEncoded === true,
+      ...capabilitiesOf(out),
       consume: (logs, ctx) => out.consume(logs, ctx),
       start: () => Promise.resolve(),
       shutdown: () => Promise.resolve(),

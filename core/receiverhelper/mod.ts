@@ -8,7 +8,7 @@
  */
 
 import type { CreateSettings } from "../component.ts";
-import type { ConsumeContext, LogsConsumer } from "../consumer.ts";
+import { capabilitiesOf, type ConsumeContext, type LogsConsumer } from "../consumer.ts";
 import { logRecordCount, type Logs } from "../pdata/logs.ts";
 import type { Counter, Labels } from "../telemetry/metrics.ts";
 
@@ -80,8 +80,7 @@ export class ObsReport {
   /** Returns `next` wrapped so that every `consume` through it is counted. */
   wrap(next: LogsConsumer): LogsConsumer {
     return {
-      mutatesData: next.mutatesData,
-      keepsEncoded: next.keepsEncoded === true,
+      ...capabilitiesOf(next),
       consume: (logs: Logs, ctx: ConsumeContext) => this.consume(next, logs, ctx),
     };
   }

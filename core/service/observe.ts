@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { ConsumeContext, LogsConsumer } from "../consumer.ts";
+import { capabilitiesOf, type ConsumeContext, type LogsConsumer } from "../consumer.ts";
 import { logRecordCount, type Logs } from "../pdata/logs.ts";
 import type { Labels, MetricsRegistry } from "../telemetry/metrics.ts";
 
@@ -23,8 +23,7 @@ export function observeProcessorItems(
   );
   counter.add(0, labels);
   return {
-    mutatesData: next.mutatesData,
-    keepsEncoded: next.keepsEncoded === true,
+    ...capabilitiesOf(next),
     consume(logs: Logs, ctx: ConsumeContext): Promise<void> {
       counter.add(logRecordCount(logs), labels);
       return next.consume(logs, ctx);
