@@ -122,7 +122,7 @@ export function concatEncoded(batches: readonly Logs[]): EncodedLogs | undefined
   for (const b of batches) {
     const own = encodedPieces(b);
     if (own === undefined) return undefined;
-    pieces.push(...own);
+    for (const p of own) pieces.push(p); // not spread: a batch may hold very many pieces
     records += (b as EncodedLogs).encodedRecords!;
   }
   return new EncodedLogs(pieces, records);

@@ -13,7 +13,7 @@ import { ComponentId, type CreateSettings, type Extension } from "../../core/com
 import { fromPlain } from "../../core/config/node.ts";
 import { ConfigIssues, ConfigReader } from "../../core/config/reader.ts";
 import type { ConsumeContext } from "../../core/consumer.ts";
-import { EncodedLogs } from "../../core/pdata/encoded_logs.ts";
+import { encodedPieces } from "../../core/pdata/encoded_logs.ts";
 import type { Logs } from "../../core/pdata/logs.ts";
 import { createLogger, type Logger } from "../../core/telemetry/logger.ts";
 import { MetricsRegistry } from "../../core/telemetry/metrics.ts";
@@ -101,7 +101,7 @@ export async function startTestServer(
       mutatesData: false,
       consume: async (logs, ctx) => {
         await t.consume(logs, ctx);
-        const encoded = logs instanceof EncodedLogs && logs.pieces !== undefined;
+        const encoded = encodedPieces(logs) !== undefined;
         t.received.push({ logs: { resourceLogs: logs.resourceLogs }, encoded, ctx });
       },
     },

@@ -12,7 +12,7 @@ import type { Logs } from "../../core/pdata/logs.ts";
 import { createLogger } from "../../core/telemetry/logger.ts";
 import { MetricsRegistry } from "../../core/telemetry/metrics.ts";
 import type { OtlpReceiverConfig } from "./config.ts";
-import { EncodedLogs } from "../../core/pdata/encoded_logs.ts";
+import { encodedPieces } from "../../core/pdata/encoded_logs.ts";
 import { otlpFactory } from "./mod.ts";
 import type { OtlpReceiver } from "./receiver.ts";
 
@@ -73,7 +73,7 @@ export async function startReceiver(
     mutatesData,
     async consume(logs, ctx) {
       if (consume) await consume(logs, ctx);
-      const encoded = logs instanceof EncodedLogs && logs.pieces !== undefined;
+      const encoded = encodedPieces(logs) !== undefined;
       if (keep) received.push({ logs: { resourceLogs: logs.resourceLogs }, encoded, ctx });
     },
   };
