@@ -40,7 +40,7 @@ class Lines implements AckSource<number> {
 }
 
 class Consumer implements LogsConsumer {
-  constructor(readonly mutatesData = false) {}
+  constructor(readonly mutatesData = false, readonly keepsEncoded = false) {}
   readonly got: Logs[] = [];
   fail: Error[] = [];
   gate: Promise<void> | undefined;
@@ -129,16 +129,17 @@ Deno.test("adapter retries a retryable rejection, drops a permanent one, and giv
   assert.deepEqual(src.acked, [1, 2], "an abandoned batch acknowledges nothing");
 });
 
-Deno.test("adapter hands a pipeline that changes no data encoded batches, one that does objects", async () => {
-  for (const mutates of [false, true]) {
-    const next = new Consumer(mutates);
+Deno.test("adapter hands encoded batches to a pipeline that changes no data or keeps them encoded, objects to others", async () => {
+  const cases = [[false, false, true], [true, true, true], [true, false, false]] as const;
+  for (const [mutates, keeps, encoded] of cases) {
+    const next = new Consumer(mutates, keeps);
     const a = adapter(next);
     const src = new Lines();
     src.line(a, "one");
     src.line(a, "two");
     await a.flush();
     assert.equal(await a.settled(), true);
-    assert.equal(encodedPieces(next.got[0]!) !== undefined, !mutates);
+    assert.equal(encodedPieces(next.got[0]!) !== undefined, encoded);
     assert.deepEqual(
       next.got[0]!.resourceLogs[0]!.scopeLogs[0]!.logRecords.map((r) => r.body),
       [{ kind: "string", value: "one" }, { kind: "string", value: "two" }],
