@@ -484,6 +484,36 @@ function writePlainValue(tag: number, v: PlainValue): void {
   closeLength(at, guess);
 }
 
+/** A string AnyValue field from its UTF-8 bytes `b[start, end)` (the caller checked them). */
+function writeTextValue(tag: number, b: Uint8Array, start: number, end: number): void {
+  const len = end - start;
+  const inner = 1 + varintSize(len) + len;
+  ensure(12 + len);
+  out[pos++] = tag;
+  writeVarint(inner);
+  out[pos++] = 0x0a;
+  writeVarint(len);
+  out.set(b.subarray(start, end), pos);
+  pos += len;
+}
+
+/** Record attributes written before, by map: their bytes, copied for the next record. */
+const sharedAttributes = new WeakMap<object, Uint8Array>();
+
+/** Writes record attributes that many records share and nobody changes (see addWithText). */
+function writeSharedAttributes(m: { [key: string]: PlainValue }): void {
+  const bytes = sharedAttributes.get(m);
+  if (bytes === undefined) {
+    const start = pos;
+    writePlainAttributes(0x32, m);
+    sharedAttributes.set(m, out.slice(start, pos));
+    return;
+  }
+  ensure(bytes.length);
+  out.set(bytes, pos);
+  pos += bytes.length;
+}
+
 function writePlainAttributes(tag: number, m: { [key: string]: PlainValue }): void {
   for (const key in m) {
     const v = m[key]!;
@@ -497,16 +527,34 @@ function writePlainAttributes(tag: number, m: { [key: string]: PlainValue }): vo
   }
 }
 
-/** Writes `e` as a ScopeLogs `log_records` field, byte for byte as its LogRecord would be. */
-function writePlainLogRecord(e: PlainLogRecord): void {
+/**
+ * Writes `e` as a ScopeLogs `log_records` field, byte for byte as its LogRecord would be; with
+ * `text`, its body is the string whose UTF-8 bytes are `text[textStart, textEnd)` instead.
+ */
+function writePlainLogRecord(
+  e: PlainLogRecord,
+  text?: Uint8Array,
+  textStart = 0,
+  textEnd = 0,
+): void {
   ensure(1);
   out[pos++] = 0x12;
   const body = e.body;
-  const guess = varintSize(104 + (typeof body === "string" ? body.length : 64));
+  const bodyGuess = text !== undefined
+    ? textEnd - textStart
+    : typeof body === "string"
+    ? body.length
+    : 64;
+  const guess = varintSize(104 + bodyGuess);
   const at = openLength(guess);
   writeRecordHead(e.timestamp, e.severity, e.severityText);
-  if (body !== undefined) writePlainValue(0x2a, body);
-  writePlainAttributes(0x32, e.attributes);
+  if (text !== undefined) {
+    writeTextValue(0x2a, text, textStart, textEnd);
+    writeSharedAttributes(e.attributes);
+  } else {
+    if (body !== undefined) writePlainValue(0x2a, body);
+    writePlainAttributes(0x32, e.attributes);
+  }
   writeFlagsAndIds(e.traceFlags ?? 0, e.traceId, e.spanId);
   if (e.observed !== 0n) writeFixed64(0x59, e.observed);
   closeLength(at, guess);
@@ -621,6 +669,20 @@ export class EncodedRecords {
 
   /** Appends the encoding of `e`: the bytes its LogRecord would have, no objects made. */
   add(e: PlainLogRecord): void {
+    this.#write(e, undefined, 0, 0);
+  }
+
+  /**
+   * Appends the encoding of `e` with a string body given as its UTF-8 bytes
+   * `text[start, end)`, copied as they are: the caller makes sure they are valid UTF-8 (what
+   * decoding and encoding again would give). `e.attributes` must be a map that never changes:
+   * its encoding is kept with it and copied for every record of the same map.
+   */
+  addWithText(e: PlainLogRecord, text: Uint8Array, start: number, end: number): void {
+    this.#write(e, text, start, end);
+  }
+
+  #write(e: PlainLogRecord, text: Uint8Array | undefined, start: number, end: number): void {
     if (this.#current.length - this.#used < MIN_ROOM) {
       if (this.#used > 0) this.#chunks.push(this.#current.subarray(0, this.#used));
       const size = Math.min(MAX_CHUNK_BYTES, Math.max(FIRST_CHUNK_BYTES, 2 * this.#current.length));
@@ -634,7 +696,7 @@ export class EncodedRecords {
     dv = this.#view;
     pos = this.#used;
     try {
-      writePlainLogRecord(e);
+      writePlainLogRecord(e, text, start, end);
       this.#length += pos - this.#used;
       this.#current = out; // a record larger than the room left grew the chunk
       this.#view = dv;

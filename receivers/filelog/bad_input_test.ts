@@ -36,6 +36,53 @@ Deno.test("invalid UTF-8 is replaced with U+FFFD and counted; a real U+FFFD is n
   assert.equal(m.value("otelcol_filelog_invalid_encoding_records", LABELS), 2);
 });
 
+Deno.test("CRI lines through the container operator: invalid UTF-8 replaced and counted, characters across read chunks kept", async () => {
+  const dir = await tempDir();
+  const podDir = `${dir}/shop_cart-7d9f_0f6c7a2e-1b2c-4d5e-8f90-123456789abc/cart`;
+  await Deno.mkdir(podDir, { recursive: true });
+  const enc = new TextEncoder();
+  const head = (i: number) => `2026-12-04T09:00:00.${String(i).padStart(9, "0")}Z stdout F `;
+  // Lines of two-byte characters, some of them odd in length, so that read chunks (256 KiB)
+  // end inside a character; one line with an invalid byte.
+  const expected: string[] = [];
+  const parts: Uint8Array<ArrayBuffer>[] = [];
+  for (let i = 1; i <= 900; i++) {
+    const text = `${i} ` + "é".repeat(300 + (i % 7));
+    expected.push(text);
+    parts.push(enc.encode(`${head(i)}${text}\n`));
+    if (i === 450) {
+      parts.push(enc.encode(head(451)), new Uint8Array([0x62, 0xff, 0x63, 0x0a]));
+      expected.push("b\uFFFDc");
+    }
+  }
+  await Deno.writeFile(`${podDir}/0.log`, new Uint8Array(await new Blob(parts).arrayBuffer()));
+  const m = new MetricsRegistry();
+  const sink = new Sink();
+  const r = receiver(
+    {
+      include: [`${dir}/*/*/*.log`],
+      start_at: "beginning",
+      poll_interval: "1h",
+      include_file_path: true,
+      operators: [{ type: "container" }],
+    },
+    sink,
+    m,
+  );
+  await r.start(plainHost);
+  await polls(r, 4);
+  await r.shutdown();
+  await Deno.remove(dir, { recursive: true });
+  assert.deepEqual(sink.bodies(), expected);
+  assert.equal(m.value("otelcol_filelog_invalid_encoding_records", LABELS), 1);
+  assert.deepEqual(attrs(sink.records()[0]!.record), {
+    "log.file.name": "0.log",
+    "log.file.path": `${podDir}/0.log`,
+    "log.iostream": "stdout",
+    "logtag": "F",
+  });
+});
+
 Deno.test("a 10 MiB line is split at max_log_size (1 MiB) into records, counted, nothing lost", async () => {
   const m = new MetricsRegistry();
   const line = "x".repeat(10 * 1024 * 1024);

@@ -111,6 +111,7 @@ export class FilelogReceiver implements Receiver {
     this.#tracker = new Tracker(cfg, settings.logger, {
       entry: (e) => this.#adapter.process(e),
       chunkDone: () => this.#adapter.pending >= BATCH_RECORDS ? this.#flush() : Promise.resolve(),
+      lineLane: this.#adapter.lineLane(),
     }, { ...options, signal: this.#abort.signal });
   }
 

@@ -247,6 +247,11 @@ export class TokenDecoder {
     this.#trimTrailing = !cfg.preserveTrailingWhitespaces;
   }
 
+  /** Whether tokens are decoded as UTF-8, invalid sequences replaced. */
+  get utf8(): boolean {
+    return this.#kind === "utf8";
+  }
+
   /** Decodes data[s, e). */
   decode(data: Uint8Array, s: number, e: number): Decoded {
     const bytes = data.subarray(s, e);

@@ -15,7 +15,11 @@ import type {
   Logs,
   Resource,
 } from "../../../core/pdata/logs.ts";
-import { EncodedRecords, resourceLogsHeader } from "../../../core/pdata/otlp_proto.ts";
+import {
+  EncodedRecords,
+  type PlainLogRecord,
+  resourceLogsHeader,
+} from "../../../core/pdata/otlp_proto.ts";
 import type { Entry, Value, ValueMap } from "../entry.ts";
 
 const EMPTY = new Uint8Array(0);
@@ -106,10 +110,37 @@ export class LogsBuilder {
     return this.#count;
   }
 
+  /** Whether records are encoded as they arrive. */
+  get encodes(): boolean {
+    return this.#encode;
+  }
+
   /** Adds an entry. */
   add(e: Entry): void {
-    const res = e.resource;
-    let group = e.resourceShared ? this.#byRef.get(res) : undefined;
+    const group = this.#group(e.resource, e.resourceShared);
+    if (Array.isArray(group.records)) group.records.push(toLogRecord(e));
+    else group.records.add(e); // straight from the entry's values, no LogRecord made
+    this.#count++;
+  }
+
+  /**
+   * Adds a record whose body is the string with the valid UTF-8 bytes `text[start, end)`, of a
+   * shared `resource` (the line lane, see pkg/stanza/raw_line.ts); only for a builder that
+   * {@linkcode encodes}.
+   */
+  addWithText(
+    resource: ValueMap,
+    record: PlainLogRecord,
+    text: Uint8Array,
+    start: number,
+    end: number,
+  ): void {
+    (this.#group(resource, true).records as EncodedRecords).addWithText(record, text, start, end);
+    this.#count++;
+  }
+
+  #group(res: ValueMap, shared: boolean): Group {
+    let group = shared ? this.#byRef.get(res) : undefined;
     if (group === undefined) {
       const key = resourceKey(res);
       group = this.#byKey.get(key);
@@ -121,11 +152,9 @@ export class LogsBuilder {
         this.#byKey.set(key, group);
         this.#groups.push(group);
       }
-      if (e.resourceShared) this.#byRef.set(res, group);
+      if (shared) this.#byRef.set(res, group);
     }
-    if (Array.isArray(group.records)) group.records.push(toLogRecord(e));
-    else group.records.add(e); // straight from the entry's values, no LogRecord made
-    this.#count++;
+    return group;
   }
 
   /** Returns the batch and starts a new one. */

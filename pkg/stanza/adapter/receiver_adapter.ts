@@ -21,6 +21,7 @@ import { cloneLogs, type Logs } from "../../../core/pdata/logs.ts";
 import { ObsReport } from "../../../core/receiverhelper/mod.ts";
 import type { Entry, EntrySource } from "../entry.ts";
 import { type OperatorSpec, Pipeline } from "../operator/registry.ts";
+import type { LineLane } from "../raw_line.ts";
 import { LogsBuilder } from "./convert.ts";
 
 /** `retry_on_failure` (stanza's consumerretry). */
@@ -99,6 +100,18 @@ export class ReceiverAdapter {
   /** Hands one entry to the operator chain (synchronous). */
   process(e: Entry): void {
     this.#pipeline.process(e);
+  }
+
+  /**
+   * The line lane (see pkg/stanza/raw_line.ts) of this receiver's chain, when its records are
+   * encoded as they arrive and its operator can take lines; else undefined.
+   */
+  lineLane(): LineLane | undefined {
+    if (!this.#builder.encodes) return undefined;
+    const builder = this.#builder;
+    return this.#pipeline.lineLane((resource, record, text, start, end) =>
+      builder.addWithText(resource, record, text, start, end)
+    );
   }
 
   /** Notes that `src` handed entries on (or moved) since the last flush. */

@@ -7,10 +7,13 @@
  * @module
  */
 
+import { isUtf8 } from "node:buffer";
 import type { ConfigReader } from "../../../core/config/reader.ts";
+import type { PlainLogRecord } from "../../../core/pdata/otlp_proto.ts";
 import { earlier, type Entry, type EntrySource, type ValueMap } from "../entry.ts";
 import { type Field, fieldText, getField, setField } from "../field.ts";
-import { parseRfc3339Nano } from "../parse/rfc3339.ts";
+import { parseRfc3339Nano, parseRfc3339NanoBytes } from "../parse/rfc3339.ts";
+import type { LineSink, RawLine } from "../raw_line.ts";
 import {
   type BuildContext,
   type CommonConfig,
@@ -46,6 +49,7 @@ class ContainerParser extends Operator {
   readonly #cfg: ContainerConfig;
   readonly #pathCache = new Map<string, ValueMap | string>();
   readonly #pending = new Map<string, Pending>();
+  readonly #lineAttrs = new WeakMap<ValueMap, { stdout: ValueMap; stderr: ValueMap }>();
   #now = Date.now();
 
   constructor(common: CommonConfig, cfg: ContainerConfig, ctx: BuildContext) {
@@ -70,6 +74,23 @@ class ContainerParser extends Operator {
     if (typeof path !== "string") {
       return `attribute "${PATH_FIELD}" is missing: set include_file_path: true on the receiver`;
     }
+    const res = this.#pathResource(path);
+    if (typeof res === "string") return res;
+    if (Object.keys(e.resource).length === 0) {
+      e.resource = res;
+      e.resourceShared = true;
+    } else {
+      if (e.resourceShared) {
+        e.resource = { ...e.resource };
+        e.resourceShared = false;
+      }
+      Object.assign(e.resource, res);
+    }
+    return undefined;
+  }
+
+  /** The resource attributes a log file's path gives (one shared map per path), or an error. */
+  #pathResource(path: string): ValueMap | string {
     let res = this.#pathCache.get(path);
     if (res === undefined) {
       const m = PATH_RE.exec(path);
@@ -90,18 +111,60 @@ class ContainerParser extends Operator {
       if (this.#pathCache.size > 10_000) this.#pathCache.clear();
       this.#pathCache.set(path, res);
     }
-    if (typeof res === "string") return res;
-    if (Object.keys(e.resource).length === 0) {
-      e.resource = res;
-      e.resourceShared = true;
-    } else {
-      if (e.resourceShared) {
-        e.resource = { ...e.resource };
-        e.resourceShared = false;
-      }
-      Object.assign(e.resource, res);
+    return res;
+  }
+
+  /**
+   * The line lane (see pkg/stanza/raw_line.ts) for the commonest line of all: a whole CRI line
+   * (tag `F`) of `stdout` or `stderr`, its time in the same form as the line before, while no
+   * piece of a split line waits, from a receiver that gives the entry no resource. Its record
+   * is what `handle` would emit for the line decoded; anything else is left to `handle`.
+   */
+  override takeLine(line: RawLine, sink: LineSink): boolean {
+    const cfg = this.#cfg;
+    if (
+      this.#pending.size !== 0 || !cfg.addMetadata || cfg.format === "docker" ||
+      cfg.parseFrom.root !== "body" || cfg.parseFrom.path.length !== 0
+    ) return false;
+    const b = line.bytes;
+    const { start, end } = line;
+    const c = b[start]!;
+    if (c < 0x30 || c > 0x39) return false; // not a time: docker JSON, a BOM, a bad line
+    const s1 = b.indexOf(0x20, start);
+    if (s1 < 0 || s1 + 10 > end || b[s1 + 8] !== 0x46 || b[s1 + 9] !== 0x20) return false;
+    const stream = streamAt(b, s1 + 1);
+    if (stream === undefined) return false;
+    const textStart = s1 + 10;
+    if (!line.validText && !isUtf8(b.subarray(textStart, end))) return false;
+    const path = line.attributes[PATH_FIELD];
+    if (typeof path !== "string") return false;
+    const resource = this.#pathResource(path);
+    if (typeof resource === "string") return false;
+    const timestamp = parseRfc3339NanoBytes(b, start, s1);
+    if (timestamp === undefined) return false;
+    const record: PlainLogRecord = {
+      body: undefined,
+      attributes: this.#lineAttributes(line.attributes, stream),
+      timestamp,
+      observed: line.observed,
+      severity: 0,
+      severityText: "",
+    };
+    sink(resource, record, b, textStart, end);
+    return true;
+  }
+
+  /** A receiver's attributes plus what `#cri` adds for a whole line (one map each, shared). */
+  #lineAttributes(attrs: ValueMap, stream: "stdout" | "stderr"): ValueMap {
+    let both = this.#lineAttrs.get(attrs);
+    if (both === undefined) {
+      both = {
+        stdout: { ...attrs, "log.iostream": "stdout", "logtag": "F" },
+        stderr: { ...attrs, "log.iostream": "stderr", "logtag": "F" },
+      };
+      this.#lineAttrs.set(attrs, both);
     }
-    return undefined;
+    return both[stream];
   }
 
   #docker(e: Entry, line: string): string | undefined {
@@ -216,6 +279,21 @@ class ContainerParser extends Operator {
 }
 
 const BODY: Field = { root: "body", path: [], text: "body" };
+
+const STDOUT = [...new TextEncoder().encode("stdout ")];
+const STDERR = [...new TextEncoder().encode("stderr ")];
+
+/** The stream named at `b[at]` when a space follows its name. */
+function streamAt(b: Uint8Array, at: number): "stdout" | "stderr" | undefined {
+  if (startsWithBytes(b, at, STDOUT)) return "stdout";
+  if (startsWithBytes(b, at, STDERR)) return "stderr";
+  return undefined;
+}
+
+function startsWithBytes(b: Uint8Array, at: number, prefix: readonly number[]): boolean {
+  for (let i = 0; i < prefix.length; i++) if (b[at + i] !== prefix[i]) return false;
+  return true;
+}
 
 function detect(line: string): "docker" | "crio" | "containerd" {
   if (line.charCodeAt(0) === 0x7b) return "docker";

@@ -10,6 +10,7 @@ import type { ConfigReader } from "../../../core/config/reader.ts";
 import type { Logger } from "../../../core/telemetry/logger.ts";
 import { cloneEntry, type Entry, type EntrySource } from "../entry.ts";
 import { compileExpr, type Expr } from "../expr.ts";
+import type { LineSink, RawLine } from "../raw_line.ts";
 
 /** upstream's `on_error`. */
 export type OnError = "send" | "send_quiet" | "drop" | "drop_quiet";
@@ -94,6 +95,13 @@ export abstract class Operator {
     }
     if (mode === "send" || mode === "send_quiet") this.emit(e);
   }
+
+  /**
+   * The line lane (see raw_line.ts), for an operator that has one: writes the record it would
+   * emit for `line` straight into `sink` (it is alone in its chain); false, with nothing done,
+   * when it cannot (the line then comes as an entry).
+   */
+  takeLine?(line: RawLine, sink: LineSink): boolean;
 
   /** Emits whatever is held for longer than its flush period (called once per poll). */
   tick(_nowMs: number): void {}

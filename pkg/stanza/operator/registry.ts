@@ -8,6 +8,7 @@
 import type { ConfigReader } from "../../../core/config/reader.ts";
 import { suggest } from "../../../core/config/reader.ts";
 import { earlier, type Entry, type EntrySource } from "../entry.ts";
+import type { LineLane, LineSink } from "../raw_line.ts";
 import { parseAdd } from "./add.ts";
 import { parseContainer } from "./container.ts";
 import { parseFlatten } from "./flatten.ts";
@@ -138,6 +139,8 @@ class SinkOperator extends Operator {
 export class Pipeline {
   readonly #head: Operator;
   readonly #ops: Operator[];
+  /** Some operator has an `if`. */
+  readonly #conditional: boolean;
 
   /** Builds fresh operators from `specs`, feeding `sink` at the end. */
   constructor(specs: readonly OperatorSpec[], ctx: BuildContext, sink: (e: Entry) => void) {
@@ -156,11 +159,27 @@ export class Pipeline {
       }
     });
     this.#head = this.#ops[0] ?? end;
+    this.#conditional = specs.some((s) => s.common.ifExpr !== undefined);
   }
 
   /** Sends one entry into the chain. */
   process(e: Entry): void {
     this.#head.process(e);
+  }
+
+  /**
+   * The line lane (see raw_line.ts) into `sink`, for a chain of one operator without `if`
+   * that can take lines; undefined for any other chain.
+   */
+  lineLane(sink: LineSink): LineLane | undefined {
+    const op = this.#ops[0];
+    if (
+      this.#ops.length !== 1 || op!.takeLine === undefined || op!.outputs.length !== 1 ||
+      !(op!.outputs[0] instanceof SinkOperator) || this.#conditional
+    ) {
+      return undefined;
+    }
+    return (line) => op!.takeLine!(line, sink);
   }
 
   /** Time-based flushes of held entries. */

@@ -65,6 +65,63 @@ export function parseRfc3339Nano(s: string): bigint | undefined {
   return nanos === 0 ? base : base + BigInt(nanos);
 }
 
+/** The seconds and zone of `last` as bytes (`lastBytesOf` says which `last` they belong to). */
+let lastBytes = new Uint8Array(0);
+let lastBytesOf: typeof last;
+/** Longer text is never an RFC 3339 timestamp this parser reads from bytes. */
+const MAX_BYTES = 64;
+
+/**
+ * {@linkcode parseRfc3339Nano} of the ASCII text `b[start, end)`, read from the bytes: a
+ * timestamp in the same second as the one before makes no string. `undefined` also for text
+ * that is not ASCII or longer than 64 bytes (the caller decodes it and parses the string then).
+ */
+export function parseRfc3339NanoBytes(
+  b: Uint8Array,
+  start: number,
+  end: number,
+): bigint | undefined {
+  if (end - start < 20 || end - start > MAX_BYTES) return undefined;
+  let i = start + 19;
+  let nanos = 0;
+  if (b[i] === 0x2e || b[i] === 0x2c) {
+    i++;
+    let n = 0;
+    let scale = 100_000_000;
+    while (i < end) {
+      const c = b[i]! - 48;
+      if (c < 0 || c > 9) break;
+      if (n < 9) nanos += c * scale;
+      scale /= 10;
+      n++;
+      i++;
+    }
+    if (n === 0) return undefined;
+  }
+  const zone = end - i;
+  const l = last;
+  if (
+    l !== undefined && lastBytesOf === l && zone === l.zone.length &&
+    sameBytes(b, start, lastBytes, 0, 19) && sameBytes(b, i, lastBytes, 19, zone)
+  ) {
+    return nanos === 0 ? l.base : l.base + BigInt(nanos);
+  }
+  for (let j = start; j < end; j++) if (b[j]! > 0x7f) return undefined;
+  const ts = parseRfc3339Nano(String.fromCharCode(...b.subarray(start, end)));
+  if (ts !== undefined) {
+    lastBytes = new Uint8Array(19 + zone);
+    lastBytes.set(b.subarray(start, start + 19));
+    lastBytes.set(b.subarray(i, end), 19);
+    lastBytesOf = last;
+  }
+  return ts;
+}
+
+function sameBytes(a: Uint8Array, from: number, b: Uint8Array, bFrom: number, n: number): boolean {
+  for (let k = 0; k < n; k++) if (a[from + k] !== b[bFrom + k]) return false;
+  return true;
+}
+
 function secondsBase(s: string, zone: string): bigint | undefined {
   const y = digits(s, 0, 4), mo = digits(s, 5, 2), d = digits(s, 8, 2);
   const h = digits(s, 11, 2), mi = digits(s, 14, 2), se = digits(s, 17, 2);
