@@ -85,16 +85,27 @@ export function joinPieces(pieces: readonly Uint8Array[]): Uint8Array {
   return pieces.length === 1 ? pieces[0]!.slice() : concatBytes(pieces);
 }
 
-/** The pieces copied into new buffers of about `size` bytes each (the caller owns them). */
-export function* joinedParts(pieces: readonly Uint8Array[], size: number): Generator<Uint8Array> {
+/**
+ * The pieces copied into buffers of about `size` bytes each (the caller owns them): from
+ * `buffer(bytes)`, which returns at least that many bytes, or new ones.
+ */
+export function* joinedParts(
+  pieces: readonly Uint8Array[],
+  size: number,
+  buffer: (bytes: number) => Uint8Array = (bytes) => new Uint8Array(bytes),
+): Generator<Uint8Array> {
   for (let i = 0; i < pieces.length;) {
     let j = i;
     let bytes = 0;
     while (j < pieces.length && (j === i || bytes + pieces[j]!.length <= size)) {
       bytes += pieces[j++]!.length;
     }
-    yield joinPieces(pieces.slice(i, j));
-    i = j;
+    const part = buffer(bytes);
+    for (let off = 0; i < j; i++) {
+      part.set(pieces[i]!, off);
+      off += pieces[i]!.length;
+    }
+    yield part.subarray(0, bytes);
   }
 }
 

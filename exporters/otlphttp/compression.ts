@@ -29,6 +29,14 @@ export const ZSTD_DEFAULT_LEVEL = 1;
 /** Bodies at least this large are compressed in a worker; smaller ones on the caller's thread. */
 export const OFF_THREAD_BYTES = 64 * 1024;
 
+/** Size of the buffers {@linkcode Compressor.partBuffer} hands out. */
+export const PART_BYTES = 256 * 1024;
+/**
+ * Part buffers kept for reuse. The worker hands each back once its body is compressed: a fresh
+ * buffer per part would cost the main thread a page fault per 4 KiB it writes.
+ */
+const SPARE_PARTS = 16;
+
 /** Compresses `body` on the calling thread. */
 export function compress(
   body: Uint8Array,
@@ -56,6 +64,7 @@ export function compress(
 const WORKER_SOURCE = `
 import zlib from "node:zlib";
 const ZSTD_DEFAULT_LEVEL = ${ZSTD_DEFAULT_LEVEL};
+const PART_BYTES = ${PART_BYTES};
 const compress = ${compress.toString()};
 const streams = new Map();
 function reply(id, out) {
@@ -78,7 +87,8 @@ function open(id, kind, level) {
       params: { [zlib.constants.ZSTD_c_compressionLevel]: level ?? ZSTD_DEFAULT_LEVEL },
     })
     : zlib.createDeflate(level === undefined ? { chunkSize } : { chunkSize, level });
-  const s = { z, out: [], bytes: 0 };
+  // The parts' buffers go back with the result, for the next body's parts.
+  const s = { z, out: [], bytes: 0, spent: [] };
   z.on("data", (c) => {
     s.out.push(c);
     s.bytes += c.length;
@@ -92,7 +102,7 @@ function open(id, kind, level) {
       out.set(c, off);
       off += c.length;
     }
-    reply(id, out);
+    self.postMessage({ id, out, spent: s.spent }, [out.buffer, ...s.spent]);
   });
   streams.set(id, s);
   return s;
@@ -103,6 +113,7 @@ self.onmessage = (e) => {
     if (part === undefined) return reply(id, compress(body, kind, level));
     const s = streams.get(id) ?? open(id, kind, level);
     if (body.length > 0) s.z.write(body);
+    if (body.buffer.byteLength === PART_BYTES) s.spent.push(body.buffer);
     if (part === "last") s.z.end();
   } catch (err) {
     fail(id, err);
@@ -122,8 +133,10 @@ interface CompressJob {
   part?: "more" | "last";
 }
 
-/** The worker's answer. */
-type CompressReply = { id: number; out: Uint8Array } | { id: number; error: string };
+/** The worker's answer (`spent`: the buffers of a body sent in parts). */
+type CompressReply =
+  | { id: number; out: Uint8Array; spent?: ArrayBuffer[] }
+  | { id: number; error: string };
 
 interface Waiter {
   resolve(out: Uint8Array): void;
@@ -153,6 +166,8 @@ export class Compressor {
   #queued: Queued[] = [];
   /** Jobs in the worker, by id. */
   #waiting = new Map<number, Waiter>();
+  /** Part buffers back from the worker. */
+  #spare: ArrayBuffer[] = [];
 
   /** A compressor for one `compression` setting (`workerUrl`: for tests). */
   constructor(
@@ -226,6 +241,15 @@ export class Compressor {
     return await result;
   }
 
+  /**
+   * A buffer of `bytes` (at least) for a part of {@linkcode compressParts}: one the worker
+   * handed back when `bytes` fits {@linkcode PART_BYTES}, else a new one.
+   */
+  partBuffer(bytes: number): Uint8Array {
+    if (bytes > PART_BYTES) return new Uint8Array(bytes);
+    return new Uint8Array(this.#spare.pop() ?? new ArrayBuffer(PART_BYTES));
+  }
+
   #postPart(id: number, body: Uint8Array, part: "more" | "last"): void {
     const own = body.buffer instanceof ArrayBuffer ? body : body.slice();
     const job: CompressJob = { id, body: own, kind: this.#kind, level: this.#level, part };
@@ -260,8 +284,12 @@ export class Compressor {
       const w = this.#waiting.get(e.data.id);
       if (w === undefined) return;
       this.#waiting.delete(e.data.id);
-      if ("out" in e.data) w.resolve(e.data.out);
-      else w.reject(new Error(e.data.error));
+      if ("out" in e.data) {
+        for (const b of e.data.spent ?? []) {
+          if (this.#spare.length < SPARE_PARTS) this.#spare.push(b);
+        }
+        w.resolve(e.data.out);
+      } else w.reject(new Error(e.data.error));
     };
     worker.onerror = (e: ErrorEvent) => {
       e.preventDefault();

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import zlib from "node:zlib";
-import { compress, Compressor, OFF_THREAD_BYTES } from "./compression.ts";
+import { compress, Compressor, OFF_THREAD_BYTES, PART_BYTES } from "./compression.ts";
 
 Deno.test("compress() output inflates back to the input for every compression, small and large", () => {
   for (const size of [100, 600_000]) {
@@ -153,6 +153,29 @@ Deno.test("Compressor.compressParts: parts streamed to the worker make one strea
     } finally {
       c.close();
     }
+  }
+});
+
+Deno.test("Compressor.partBuffer: the worker hands part buffers back, and a body made of reused ones comes out whole", async () => {
+  const c = new Compressor("gzip", 1);
+  try {
+    await c.compress(new Uint8Array(OFF_THREAD_BYTES)); // the worker runs
+    const round = async (fill: number) => {
+      const parts = [0, 1, 2].map(() => c.partBuffer(PART_BYTES - 10));
+      const fresh = parts.filter((p) => p.every((b) => b === 0)).length;
+      for (const p of parts) p.fill(fill);
+      const body = parts.map((p) => p.subarray(0, PART_BYTES - 10 - fill));
+      const out = await c.compressParts(body);
+      const back = new Uint8Array(zlib.gunzipSync(out));
+      assert.equal(back.length, 3 * (PART_BYTES - 10 - fill));
+      assert.ok(back.every((b) => b === fill));
+      return fresh;
+    };
+    assert.equal(await round(1), 3, "new buffers at first");
+    assert.equal(await round(2), 0, "then the ones the worker handed back (still holding 1s)");
+    assert.equal(c.partBuffer(PART_BYTES + 1).length, PART_BYTES + 1, "larger: a new one");
+  } finally {
+    c.close();
   }
 });
 

@@ -17,7 +17,7 @@ import { decodeLogsResponseJson, encodeLogsRequestJson } from "../../core/pdata/
 import { encodedPieces, joinedParts } from "../../core/pdata/encoded_logs.ts";
 import { decodeLogsResponse, encodeLogsRequest } from "../../core/pdata/otlp_proto.ts";
 import type { Logger } from "../../core/telemetry/logger.ts";
-import { Compressor } from "./compression.ts";
+import { Compressor, PART_BYTES } from "./compression.ts";
 import type { OtlpHttpConfig } from "./config.ts";
 import { FetchTransport } from "./fetch_transport.ts";
 import { NodeTlsTransport } from "./node_tls_transport.ts";
@@ -193,7 +193,7 @@ export class OtlpHttpSender implements LogsSender {
         : this.#cfg.compression === "none"
         ? [encodeLogsRequest(logs)]
         // A batch still held encoded: its pieces, copied into parts (the worker takes them).
-        : encodedParts(logs) ?? encodeInParts(logs, encodeError);
+        : encodedParts(logs, this.#compressor) ?? encodeInParts(logs, encodeError);
     } catch (err) {
       throw encodeError(err);
     }
@@ -324,8 +324,6 @@ export class OtlpHttpSender implements LogsSender {
 
 /** Records per part of a protobuf body encoded in parts (about 200 KiB of typical logs). */
 const PART_RECORDS = 1024;
-/** Bytes per part of a batch held encoded. */
-const PART_BYTES = 256 * 1024;
 
 /**
  * The protobuf request for `logs`, in parts whose concatenation is exactly
@@ -358,10 +356,15 @@ function* encodeInParts(
   if (group.length > 0 || logs.resourceLogs.length === 0) yield encode();
 }
 
-/** A batch still held encoded, as parts of about {@linkcode PART_BYTES} each; else undefined. */
-function encodedParts(logs: Logs): Iterable<Uint8Array> | undefined {
+/**
+ * A batch still held encoded, as parts of about {@linkcode PART_BYTES} each in the
+ * compressor's buffers; else undefined.
+ */
+function encodedParts(logs: Logs, compressor: Compressor): Iterable<Uint8Array> | undefined {
   const pieces = encodedPieces(logs);
-  return pieces === undefined ? undefined : joinedParts(pieces, PART_BYTES);
+  return pieces === undefined
+    ? undefined
+    : joinedParts(pieces, PART_BYTES, (bytes) => compressor.partBuffer(bytes));
 }
 
 function describeFetchError(err: unknown): string {
