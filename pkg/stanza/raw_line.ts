@@ -15,6 +15,8 @@ import type { ValueMap } from "./entry.ts";
  * is handed to (the receiver reuses both the object and its buffer).
  */
 export interface RawLine {
+  /** The `src.sourceId` the line's entry would have (its file). */
+  sourceId: number;
   bytes: Uint8Array;
   start: number;
   end: number;

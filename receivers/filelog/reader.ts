@@ -69,6 +69,7 @@ export class FileReader {
   readonly #lineLane: LineLane | undefined;
   /** The line handed to the lane (reused for every line). */
   readonly #line: RawLine = {
+    sourceId: 0,
     bytes: new Uint8Array(0),
     start: 0,
     end: 0,
@@ -377,6 +378,7 @@ export class FileReader {
   ): void {
     if (this.#lineLane !== undefined) {
       const line = this.#line;
+      line.sourceId = tf.id;
       line.bytes = buf;
       line.start = s;
       line.end = e;

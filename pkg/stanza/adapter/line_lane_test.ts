@@ -42,6 +42,10 @@ function adapter(next: LogsConsumer, operators: Array<Record<string, unknown>>):
 
 const POD = "/var/log/pods/shop_cart-7d9f_0f6c7a2e-1b2c-4d5e-8f90-123456789abc/cart/0.log";
 const OTHER = "/var/log/pods/shop_cart-7d9f_0f6c7a2e-1b2c-4d5e-8f90-123456789abc/side/1.log";
+const THIRD = "/var/log/pods/shop_web-5c4b_1a2b3c4d-1b2c-4d5e-8f90-123456789abc/web/0.log";
+const NOT_A_POD = "/var/log/other.log";
+const PATHS = [POD, OTHER, THIRD, NOT_A_POD];
+const sourceId = (path: string) => PATHS.indexOf(path) + 1;
 const fileAttrs = (path: string): ValueMap => ({
   "log.file.name": path.slice(path.lastIndexOf("/") + 1),
   "log.file.path": path,
@@ -50,7 +54,7 @@ const NO_RESOURCE: ValueMap = {};
 const decoder = new TextDecoder();
 
 /** The entry a file receiver makes of a line (as filelog's reader does). */
-function entryOf(bytes: Uint8Array, attrs: ValueMap, seq: number): Entry {
+function entryOf(bytes: Uint8Array, path: string, attrs: ValueMap, seq: number): Entry {
   return {
     body: decoder.decode(bytes),
     attributes: { ...attrs },
@@ -60,7 +64,7 @@ function entryOf(bytes: Uint8Array, attrs: ValueMap, seq: number): Entry {
     observed: 7n,
     severity: 0,
     severityText: "",
-    src: { sourceId: attrs === fileAttrs(POD) ? 1 : 2, seq, position: seq },
+    src: { sourceId: sourceId(path), seq, position: seq },
   };
 }
 
@@ -79,6 +83,7 @@ function lines(): Array<[Uint8Array, string]> {
     [text("2026-12-04T09:00:01.2+02:00 stdout F same zone"), POD],
     [text("2026-12-04T09:00:01.3Z stdout F caf\u00e9 \u{1F600} \uFFFD"), POD],
     [text("2026-12-04T09:00:01.4Z stdout P first piece, "), POD],
+    [text("2026-12-04T09:00:01.45Z stdout F another pod's line while a piece waits"), THIRD],
     [text("2026-12-04T09:00:01.5Z stderr F other stream while a piece waits"), POD],
     [text("2026-12-04T09:00:01.6Z stdout P second piece, "), OTHER],
     [text("2026-12-04T09:00:01.7Z stdout F last piece"), POD],
@@ -90,7 +95,7 @@ function lines(): Array<[Uint8Array, string]> {
     [text("2026-12-04T09:00:02.3Z  stdout F double space"), POD],
     [text('{"log":"docker\\n","stream":"stdout","time":"2026-12-04T09:00:02.4Z"}'), POD],
     [text("\uFEFF2026-12-04T09:00:02.5Z stdout F after a BOM"), POD],
-    [text("2026-12-04T09:00:02.6Z stdout F fine again"), "/var/log/other.log"],
+    [text("2026-12-04T09:00:02.6Z stdout F fine again"), NOT_A_POD],
     [new Uint8Array([...text("2026-12-04T09:00:02.7Z stdout F bad \xff"), 0xff, 0x41]), POD],
     [text("2026-12-04T09:00:02.8Z stdout F fine again"), POD],
   ];
@@ -108,16 +113,17 @@ Deno.test("the line lane gives the container operator's records byte for byte, a
     const a = adapter(viaLane, ops), b = adapter(viaEntries, ops);
     const lane = a.lineLane();
     assert.ok(lane !== undefined);
-    const attrsOf = new Map([POD, OTHER, "/var/log/other.log"].map((p) => [p, fileAttrs(p)]));
-    let taken = 0;
+    const attrsOf = new Map(PATHS.map((p) => [p, fileAttrs(p)]));
+    const taken: number[] = [];
     const all = lines();
     all.forEach(([bytes, path], i) => {
       // Framed by other bytes, as in a reader's buffer.
       const buf = new Uint8Array(bytes.length + 8);
       buf.set(bytes, 4);
       const attrs = attrsOf.get(path)!;
-      const valid = validText && path !== POD ? true : validText && !bytes.includes(0xff);
+      const valid = validText && !bytes.includes(0xff);
       const line: RawLine = {
+        sourceId: sourceId(path),
         bytes: buf,
         start: 4,
         end: 4 + bytes.length,
@@ -125,9 +131,9 @@ Deno.test("the line lane gives the container operator's records byte for byte, a
         attributes: attrs,
         observed: 7n,
       };
-      if (lane(line)) taken++;
-      else a.process(entryOf(bytes, attrs, i));
-      b.process(entryOf(bytes, attrs, i));
+      if (lane(line)) taken.push(i);
+      else a.process(entryOf(bytes, path, attrs, i));
+      b.process(entryOf(bytes, path, attrs, i));
       buf.fill(0x20); // the reader reuses its buffer
     });
     a.tick(Date.now() + 60_000); // emit any piece still held
@@ -136,9 +142,28 @@ Deno.test("the line lane gives the container operator's records byte for byte, a
     await b.flush();
     assert.deepEqual(sent(viaLane), sent(viaEntries));
     // Each container's, and none for the file whose path is not a pod's (the operator failed).
-    assert.equal(decodeLogsRequest(sent(viaLane)).resourceLogs.length, 3);
-    // The lane took the plain whole lines, not the pieces or the odd and broken ones.
-    assert.equal(taken, 11, `validText=${validText}`);
+    assert.equal(decodeLogsRequest(sent(viaLane)).resourceLogs.length, 4);
+    // The lane took the plain whole lines (another pod's too while a piece waits), not the
+    // pieces, the lines of a file whose pieces wait, or the odd and broken ones.
+    assert.deepEqual(
+      taken.map((i) => {
+        const t = decoder.decode(all[i]![0]);
+        return t.slice(t.indexOf(" F ") + 1);
+      }),
+      [
+        "plain line",
+        "to stderr",
+        " two spaces before",
+        "",
+        "no fraction",
+        "with a zone",
+        "same zone",
+        "caf\u00e9 \u{1F600} \uFFFD",
+        "another pod's line while a piece waits",
+        "other file's end",
+        "fine again",
+      ].map((t) => `F ${t}`),
+    );
   }
 });
 

@@ -116,15 +116,15 @@ class ContainerParser extends Operator {
 
   /**
    * The line lane (see pkg/stanza/raw_line.ts) for the commonest line of all: a whole CRI line
-   * (tag `F`) of `stdout` or `stderr`, its time in the same form as the line before, while no
-   * piece of a split line waits, from a receiver that gives the entry no resource. Its record
+   * (tag `F`) of `stdout` or `stderr` while no piece of a split line of its file waits, from a
+   * receiver that gives the entry no resource. Its record
    * is what `handle` would emit for the line decoded; anything else is left to `handle`.
    */
   override takeLine(line: RawLine, sink: LineSink): boolean {
     const cfg = this.#cfg;
     if (
-      this.#pending.size !== 0 || !cfg.addMetadata || cfg.format === "docker" ||
-      cfg.parseFrom.root !== "body" || cfg.parseFrom.path.length !== 0
+      !cfg.addMetadata || cfg.format === "docker" || cfg.parseFrom.root !== "body" ||
+      cfg.parseFrom.path.length !== 0 || this.#holdsPieces(line.sourceId)
     ) return false;
     const b = line.bytes;
     const { start, end } = line;
@@ -152,6 +152,15 @@ class ContainerParser extends Operator {
     };
     sink(resource, record, b, textStart, end);
     return true;
+  }
+
+  /** Whether pieces of a split line wait (for the source, or for an entry without one). */
+  #holdsPieces(sourceId: number): boolean {
+    for (const p of this.#pending.values()) {
+      const src = p.first.src;
+      if (src === undefined || src.sourceId === sourceId) return true;
+    }
+    return false;
   }
 
   /** A receiver's attributes plus what `#cri` adds for a whole line (one map each, shared). */
