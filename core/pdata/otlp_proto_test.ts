@@ -12,9 +12,11 @@ import {
   newResource,
   newScope,
 } from "./logs.ts";
+import { concatBytes } from "../bytes.ts";
 import {
   decodeLogsRequest,
   decodeLogsResponse,
+  EncodedRecords,
   encodeLogsRequest,
   encodeLogsResponse,
   logsRequestSize,
@@ -659,4 +661,40 @@ Deno.test({
       assert.ok(text.includes(expected), `protoc output lacks ${expected}:\n${text}`);
     }
   },
+});
+
+Deno.test("EncodedRecords.addWithText writes what add writes for the same body as a string", () => {
+  const enc = new TextEncoder();
+  const shared = { "log.file.path": "/var/log/pods/a_b_c/d/0.log", "log.iostream": "stdout" };
+  const plain = {
+    body: undefined,
+    attributes: shared,
+    timestamp: 1_796_400_000_123_456_789n,
+    observed: 1_796_400_001_000_000_000n,
+    severity: 0,
+    severityText: "",
+  };
+  const cases = [
+    { ...plain },
+    { ...plain, timestamp: 0n, observed: 0n },
+    { ...plain, attributes: {} },
+    { ...plain, severity: 9, severityText: "INFO" },
+    { ...plain, traceId: new Uint8Array(16).fill(1), spanId: new Uint8Array(8).fill(2) },
+  ];
+  for (const text of ["", "é ok", "x".repeat(200), "y".repeat(70_000)]) {
+    for (const e of cases) {
+      const framed = enc.encode(`>>${text}<<`);
+      const viaText = new EncodedRecords(), viaString = new EncodedRecords();
+      for (let i = 0; i < 3; i++) {
+        viaText.addWithText(e, framed, 2, framed.length - 2);
+        viaString.add({ ...e, body: text });
+      }
+      assert.deepEqual(
+        concatBytes(viaText.pieces()),
+        concatBytes(viaString.pieces()),
+        `${text.slice(0, 9)} ${e.severity}`,
+      );
+      assert.equal(viaText.byteLength, viaString.byteLength);
+    }
+  }
 });

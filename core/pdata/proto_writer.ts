@@ -49,6 +49,7 @@ let bytesPerRecord = 256;
 let lastSize = 0;
 
 const scratch = new DataView(new ArrayBuffer(8));
+const textDecoder = new TextDecoder();
 
 // ---- sizes ----
 
@@ -484,36 +485,6 @@ function writePlainValue(tag: number, v: PlainValue): void {
   closeLength(at, guess);
 }
 
-/** A string AnyValue field from its UTF-8 bytes `b[start, end)` (the caller checked them). */
-function writeTextValue(tag: number, b: Uint8Array, start: number, end: number): void {
-  const len = end - start;
-  const inner = 1 + varintSize(len) + len;
-  ensure(12 + len);
-  out[pos++] = tag;
-  writeVarint(inner);
-  out[pos++] = 0x0a;
-  writeVarint(len);
-  out.set(b.subarray(start, end), pos);
-  pos += len;
-}
-
-/** Record attributes written before, by map: their bytes, copied for the next record. */
-const sharedAttributes = new WeakMap<object, Uint8Array>();
-
-/** Writes record attributes that many records share and nobody changes (see addWithText). */
-function writeSharedAttributes(m: { [key: string]: PlainValue }): void {
-  const bytes = sharedAttributes.get(m);
-  if (bytes === undefined) {
-    const start = pos;
-    writePlainAttributes(0x32, m);
-    sharedAttributes.set(m, out.slice(start, pos));
-    return;
-  }
-  ensure(bytes.length);
-  out.set(bytes, pos);
-  pos += bytes.length;
-}
-
 function writePlainAttributes(tag: number, m: { [key: string]: PlainValue }): void {
   for (const key in m) {
     const v = m[key]!;
@@ -527,34 +498,16 @@ function writePlainAttributes(tag: number, m: { [key: string]: PlainValue }): vo
   }
 }
 
-/**
- * Writes `e` as a ScopeLogs `log_records` field, byte for byte as its LogRecord would be; with
- * `text`, its body is the string whose UTF-8 bytes are `text[textStart, textEnd)` instead.
- */
-function writePlainLogRecord(
-  e: PlainLogRecord,
-  text?: Uint8Array,
-  textStart = 0,
-  textEnd = 0,
-): void {
+/** Writes `e` as a ScopeLogs `log_records` field, byte for byte as its LogRecord would be. */
+function writePlainLogRecord(e: PlainLogRecord): void {
   ensure(1);
   out[pos++] = 0x12;
   const body = e.body;
-  const bodyGuess = text !== undefined
-    ? textEnd - textStart
-    : typeof body === "string"
-    ? body.length
-    : 64;
-  const guess = varintSize(104 + bodyGuess);
+  const guess = varintSize(104 + (typeof body === "string" ? body.length : 64));
   const at = openLength(guess);
   writeRecordHead(e.timestamp, e.severity, e.severityText);
-  if (text !== undefined) {
-    writeTextValue(0x2a, text, textStart, textEnd);
-    writeSharedAttributes(e.attributes);
-  } else {
-    if (body !== undefined) writePlainValue(0x2a, body);
-    writePlainAttributes(0x32, e.attributes);
-  }
+  if (body !== undefined) writePlainValue(0x2a, body);
+  writePlainAttributes(0x32, e.attributes);
   writeFlagsAndIds(e.traceFlags ?? 0, e.traceId, e.spanId);
   if (e.observed !== 0n) writeFixed64(0x59, e.observed);
   closeLength(at, guess);
@@ -640,6 +593,26 @@ export function encodeRequest(logs: Logs): Uint8Array {
   }
 }
 
+/** Record attributes by map, encoded (see {@linkcode EncodedRecords.addWithText}). */
+const sharedAttributes = new WeakMap<object, Uint8Array>();
+
+/** The `attributes` fields of a record for a map that never changes, encoded once. */
+function sharedAttributeBytes(m: { [key: string]: PlainValue }): Uint8Array {
+  let bytes = sharedAttributes.get(m);
+  if (bytes === undefined) {
+    bytes = encodeWith(() => writePlainAttributes(0x32, m));
+    sharedAttributes.set(m, bytes);
+  }
+  return bytes;
+}
+
+/** Writes `v` as a varint into `b` at `p`; returns the position after it. */
+export function putVarint(b: Uint8Array, p: number, v: number): number {
+  for (; v >= 0x80; v = Math.floor(v / 128)) b[p++] = (v % 128) | 0x80;
+  b[p++] = v;
+  return p;
+}
+
 /**
  * A chunk with less room than this left is closed and a new one started (a record larger than
  * the room left grows its chunk). Chunks start small, a resource may have only a few records,
@@ -669,34 +642,14 @@ export class EncodedRecords {
 
   /** Appends the encoding of `e`: the bytes its LogRecord would have, no objects made. */
   add(e: PlainLogRecord): void {
-    this.#write(e, undefined, 0, 0);
-  }
-
-  /**
-   * Appends the encoding of `e` with a string body given as its UTF-8 bytes
-   * `text[start, end)`, copied as they are: the caller makes sure they are valid UTF-8 (what
-   * decoding and encoding again would give). `e.attributes` must be a map that never changes:
-   * its encoding is kept with it and copied for every record of the same map.
-   */
-  addWithText(e: PlainLogRecord, text: Uint8Array, start: number, end: number): void {
-    this.#write(e, text, start, end);
-  }
-
-  #write(e: PlainLogRecord, text: Uint8Array | undefined, start: number, end: number): void {
-    if (this.#current.length - this.#used < MIN_ROOM) {
-      if (this.#used > 0) this.#chunks.push(this.#current.subarray(0, this.#used));
-      const size = Math.min(MAX_CHUNK_BYTES, Math.max(FIRST_CHUNK_BYTES, 2 * this.#current.length));
-      this.#current = new Uint8Array(size);
-      this.#view = new DataView(this.#current.buffer);
-      this.#used = 0;
-    }
+    this.#room(MIN_ROOM);
     // The encoder's buffer is module state: borrow it for this chunk, then give it back.
     const savedOut = out, savedView = dv, savedPos = pos;
     out = this.#current;
     dv = this.#view;
     pos = this.#used;
     try {
-      writePlainLogRecord(e, text, start, end);
+      writePlainLogRecord(e);
       this.#length += pos - this.#used;
       this.#current = out; // a record larger than the room left grew the chunk
       this.#view = dv;
@@ -706,6 +659,62 @@ export class EncodedRecords {
       dv = savedView;
       pos = savedPos;
     }
+  }
+
+  /**
+   * Appends what {@linkcode add} would for `e` with a string body whose UTF-8 bytes are
+   * `text[start, end)`, copied as they are: the caller makes sure they are valid UTF-8 (what
+   * decoding and encoding again would give). `e.attributes` must be a map that never changes:
+   * its encoding is kept with it and copied for every record of the same map. Knowing the
+   * record's length beforehand, it writes the record in one pass.
+   */
+  addWithText(e: PlainLogRecord, text: Uint8Array, start: number, end: number): void {
+    if (e.severity !== 0 || e.severityText !== "" || e.traceFlags || e.traceId || e.spanId) {
+      this.add({ ...e, body: textDecoder.decode(text.subarray(start, end)) });
+      return;
+    }
+    const attrs = sharedAttributeBytes(e.attributes);
+    const textLength = end - start;
+    const anyValue = 1 + varintSize(textLength) + textLength;
+    const record = (e.timestamp !== 0n ? 9 : 0) + 1 + varintSize(anyValue) + anyValue +
+      attrs.length + (e.observed !== 0n ? 9 : 0);
+    const total = 1 + varintSize(record) + record;
+    this.#room(total);
+    const b = this.#current;
+    const v = this.#view;
+    let p = this.#used;
+    b[p++] = 0x12;
+    p = putVarint(b, p, record);
+    if (e.timestamp !== 0n) {
+      b[p++] = 0x09;
+      v.setBigUint64(p, e.timestamp, true);
+      p += 8;
+    }
+    b[p++] = 0x2a;
+    p = putVarint(b, p, anyValue);
+    b[p++] = 0x0a;
+    p = putVarint(b, p, textLength);
+    b.set(text.subarray(start, end), p);
+    p += textLength;
+    b.set(attrs, p);
+    p += attrs.length;
+    if (e.observed !== 0n) {
+      b[p++] = 0x59;
+      v.setBigUint64(p, e.observed, true);
+      p += 8;
+    }
+    this.#used = p;
+    this.#length += total;
+  }
+
+  /** Makes sure the current chunk has `bytes` of room, starting a new one if not. */
+  #room(bytes: number): void {
+    if (this.#current.length - this.#used >= bytes) return;
+    if (this.#used > 0) this.#chunks.push(this.#current.subarray(0, this.#used));
+    const size = Math.min(MAX_CHUNK_BYTES, Math.max(FIRST_CHUNK_BYTES, 2 * this.#current.length));
+    this.#current = new Uint8Array(Math.max(size, bytes));
+    this.#view = new DataView(this.#current.buffer);
+    this.#used = 0;
   }
 
   /** The bytes, as views of the chunks (no copy); nothing may be added afterwards. */

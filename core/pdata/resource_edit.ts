@@ -11,7 +11,7 @@
 import type { Resource } from "./logs.ts";
 import { fields } from "./proto_fields.ts";
 import { decodeResource } from "./proto_reader.ts";
-import { encodeResource, varintSize } from "./proto_writer.ts";
+import { encodeResource, putVarint, varintSize } from "./proto_writer.ts";
 
 /** One ResourceLogs of a piece: its body, and the resource field in it (-1 when absent). */
 interface Entry {
@@ -99,10 +99,4 @@ function rewrite(piece: Uint8Array, entries: Entry[]): Uint8Array {
     }
   });
   return out;
-}
-
-function putVarint(out: Uint8Array, pos: number, v: number): number {
-  for (; v >= 0x80; v = Math.floor(v / 128)) out[pos++] = (v % 128) | 0x80;
-  out[pos++] = v;
-  return pos;
 }
