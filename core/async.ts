@@ -2,7 +2,8 @@
  * Small promise helpers every component shares: a sleep that an abort ends early, a race of a
  * promise against a timeout, a wait that gives up when a signal aborts, and the exponential
  * backoff used by every retry loop (exporterhelper's `retry_on_failure`, filelog's
- * `retry_on_failure`), and a window of deliveries acknowledged in order.
+ * `retry_on_failure`), a window of deliveries acknowledged in order, and the turns a long
+ * stretch of work gives the event loop.
  *
  * @module
  */
@@ -155,5 +156,27 @@ export class OrderedWindow {
   /** Waits for every delivery added so far; true when all were accepted and committed. */
   settled(): Promise<boolean> {
     return this.#tail;
+  }
+}
+
+/**
+ * Keeps a long stretch of synchronous work (reading a backlog, decoding a large body) from
+ * holding the event loop: `pause()` yields a turn of the loop (timers and I/O run) once `ms`
+ * passed since the last one, and returns at once otherwise.
+ */
+export class LoopTurns {
+  readonly #ms: number;
+  #last = performance.now();
+
+  /** Turns at least every `ms` of work. */
+  constructor(ms: number) {
+    this.#ms = ms;
+  }
+
+  /** Yields to the event loop if the work ran `ms` since the last turn. */
+  async pause(): Promise<void> {
+    if (performance.now() - this.#last < this.#ms) return;
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    this.#last = performance.now();
   }
 }

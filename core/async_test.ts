@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { abortableSleep, Backoff, OrderedWindow, settledWithin, untilAborted } from "./async.ts";
+import {
+  abortableSleep,
+  Backoff,
+  LoopTurns,
+  OrderedWindow,
+  settledWithin,
+  untilAborted,
+} from "./async.ts";
 
 Deno.test("Backoff grows by the multiplier up to the maximum, jittered by the factor", () => {
   const cfg = {
@@ -82,4 +89,17 @@ Deno.test("OrderedWindow: after an abandoned delivery no later commit runs", asy
   await w.add(Promise.reject(new Error("x")), () => void commits.push(4));
   assert.equal(await w.settled(), false);
   assert.equal(commits.join(), "1");
+});
+
+Deno.test("LoopTurns: a timer runs during pause() once the work took the time, not before", async () => {
+  const turns = new LoopTurns(20);
+  let fired = false;
+  setTimeout(() => fired = true, 0);
+  await turns.pause();
+  assert.equal(fired, false, "no turn before 20 ms of work");
+  const until = performance.now() + 25;
+  while (performance.now() < until) { /* work that holds the loop */ }
+  assert.equal(fired, false);
+  await turns.pause();
+  assert.equal(fired, true, "the due timer ran in the turn");
 });

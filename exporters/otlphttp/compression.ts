@@ -14,6 +14,7 @@
  */
 
 import zlib from "node:zlib";
+import { LoopTurns } from "../../core/async.ts";
 import { concatBytes } from "../../core/bytes.ts";
 
 /** A `compression` setting. */
@@ -28,6 +29,9 @@ export const ZSTD_DEFAULT_LEVEL = 1;
 
 /** Bodies at least this large are compressed in a worker; smaller ones on the caller's thread. */
 export const OFF_THREAD_BYTES = 64 * 1024;
+
+/** Making the parts of a body gives the event loop a turn at least this often (ms). */
+const LOOP_TURN_MS = 5;
 
 /** Size of the buffers {@linkcode Compressor.partBuffer} hands out. */
 export const PART_BYTES = 256 * 1024;
@@ -227,9 +231,12 @@ export class Compressor {
     result.catch(() => {}); // awaited below; an early failure must not go unhandled meanwhile
     try {
       for (const part of head) this.#postPart(id, part, "more");
+      // Making a part (a copy, an encode) takes time: a large body lets the loop turn meanwhile.
+      const turns = new LoopTurns(LOOP_TURN_MS);
       for (let step = it.next(); !step.done; step = it.next()) {
         if (!this.#waiting.has(id)) break; // the worker failed: the result says why
         this.#postPart(id, step.value, "more");
+        await turns.pause();
       }
     } catch (err) {
       // The iterator failed: end the stream in the worker and drop its result.

@@ -8,6 +8,7 @@
  */
 
 import https from "node:https";
+import { LoopTurns } from "../../core/async.ts";
 import type { KubeClientConfig } from "./config.ts";
 import { LineStreamParser, ListStreamParser } from "./json_stream.ts";
 
@@ -164,7 +165,7 @@ export class KubeClient {
   readonly #httpClient: Deno.HttpClient | undefined;
   /** Items per list page. */
   readonly pageSize: number;
-  #lastYield = performance.now();
+  readonly #turns = new LoopTurns(SLICE_MS);
   /** A list or watch that sends nothing for this long is dropped (a hung connection). */
   readonly idleTimeoutMs: number;
 
@@ -289,10 +290,7 @@ export class KubeClient {
   ): Promise<boolean> {
     for (let off = 0; off < chunk.length; off += SLICE_BYTES) {
       if (!onChunk(chunk.subarray(off, off + SLICE_BYTES))) return false;
-      if (performance.now() - this.#lastYield > SLICE_MS) {
-        await new Promise((r) => setTimeout(r, 0));
-        this.#lastYield = performance.now();
-      }
+      await this.#turns.pause();
     }
     return true;
   }

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { LoopTurns } from "../../core/async.ts";
 import type { Logger } from "../../core/telemetry/logger.ts";
 import { type Entry, newEntry, type ValueMap } from "../../pkg/stanza/entry.ts";
 import { Pipeline } from "../../pkg/stanza/operator/registry.ts";
@@ -50,6 +51,8 @@ export const READ_CHUNK = 256 * 1024;
 const HEADER_DECODER = new TextDecoder();
 /** Largest expected read done with synchronous ops. */
 const SYNC_READ_MAX = 256 * 1024;
+/** Reading gives the event loop a turn at least this often (ms), between chunks. */
+const LOOP_TURN_MS = 5;
 
 /** Reads files for one receiver, handing their tokens on as entries. */
 export class FileReader {
@@ -77,6 +80,7 @@ export class FileReader {
     attributes: {},
     observed: 0n,
   };
+  readonly #turns = new LoopTurns(LOOP_TURN_MS);
   /** Observed time of the entries read now (Unix ns): set at each poll. */
   observed = 0n;
   /** Files read since the receiver last took them. */
@@ -246,6 +250,7 @@ export class FileReader {
         filled -= used;
         this.touched.add(tf);
         await this.#out.chunkDone();
+        await this.#turns.pause();
         // Shutting down: stop here; the position is after the last token handed on.
         if (this.#signal?.aborted) return;
         if (pos - start >= budget && !eof) {

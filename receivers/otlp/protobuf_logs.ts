@@ -11,6 +11,7 @@
  * @module
  */
 
+import { LoopTurns } from "../../core/async.ts";
 import { EncodedLogs } from "../../core/pdata/encoded_logs.ts";
 import type { Logs } from "../../core/pdata/logs.ts";
 import { plainRecordCount } from "../../core/pdata/proto_check.ts";
@@ -63,7 +64,7 @@ async function plainRecords(body: Uint8Array, yieldMs: number): Promise<number |
   const top: number[] = [];
   if (!fields(body, 0, body.length, top)) return undefined;
   let records = 0;
-  let lastYield = performance.now();
+  const turns = new LoopTurns(yieldMs);
   for (let i = 0; i < top.length;) {
     const start = top[i + 1]!;
     let end = start;
@@ -75,10 +76,7 @@ async function plainRecords(body: Uint8Array, yieldMs: number): Promise<number |
     const n = plainRecordCount(body, start, end);
     if (n === undefined) return undefined;
     records += n;
-    if (performance.now() - lastYield >= yieldMs) {
-      await new Promise((resolve) => setTimeout(resolve, 0));
-      lastYield = performance.now();
-    }
+    await turns.pause();
   }
   return records;
 }

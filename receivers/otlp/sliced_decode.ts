@@ -10,6 +10,7 @@
  * @module
  */
 
+import { LoopTurns } from "../../core/async.ts";
 import type { Logs, ResourceLogs, ScopeLogs } from "../../core/pdata/logs.ts";
 import { decodeLogsRequest } from "../../core/pdata/otlp_proto.ts";
 import { fields } from "../../core/pdata/proto_fields.ts";
@@ -123,12 +124,9 @@ export async function decodeLogsRequestSliced(
   if (bytes.length <= sliceBytes) return decodeLogsRequest(bytes);
   const resources = plan(bytes);
   if (resources === undefined) return decodeLogsRequest(bytes);
-  let lastYield = performance.now();
+  const turns = new LoopTurns(yieldMs);
   const decode = async (req: Uint8Array): Promise<ResourceLogs> => {
-    if (performance.now() - lastYield >= yieldMs) {
-      await new Promise((resolve) => setTimeout(resolve, 0));
-      lastYield = performance.now();
-    }
+    await turns.pause();
     return decodeLogsRequest(req).resourceLogs[0]!;
   };
   const logs: Logs = { resourceLogs: [] };

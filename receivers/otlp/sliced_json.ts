@@ -13,6 +13,7 @@
  * @module
  */
 
+import { LoopTurns } from "../../core/async.ts";
 import type { Logs, ResourceLogs } from "../../core/pdata/logs.ts";
 import { decodeLogsRequestJson, OtlpDecodeError } from "../../core/pdata/otlp_json.ts";
 import { readLogRecordsJson, readResourceLogsJson } from "../../core/pdata/json_reader.ts";
@@ -243,15 +244,10 @@ export async function decodeLogsRequestJsonSliced(
   { wholeMaxChars = WHOLE_MAX_CHARS, sliceChars = SLICE_CHARS, yieldMs = 4 } = {},
 ): Promise<Logs> {
   if (text.length <= wholeMaxChars) return decodeLogsRequestJson(text);
-  let lastYield = performance.now();
-  const pause = async () => {
-    if (performance.now() - lastYield < yieldMs) return;
-    await new Promise((resolve) => setTimeout(resolve, 0));
-    lastYield = performance.now();
-  };
+  const turns = new LoopTurns(yieldMs);
   let found;
   try {
-    found = await plan(new Scanner(text, pause));
+    found = await plan(new Scanner(text, () => turns.pause()));
   } catch (e) {
     if (e instanceof Unplanned) return decodeLogsRequestJson(text);
     throw e;
@@ -275,7 +271,7 @@ export async function decodeLogsRequestJsonSliced(
       skeletons.push(skeleton);
       chars += skeleton.length;
     } while (r < plans.length && chars < sliceChars);
-    await pause();
+    await turns.pause();
     const decoded: ResourceLogs[] = readResourceLogsJson(`[${skeletons.join(",")}]`, first);
     for (let i = 0; i < decoded.length; i++) {
       const rl = decoded[i]!;
@@ -295,7 +291,7 @@ export async function decodeLogsRequestJsonSliced(
             runChars += part.length;
             k++;
           } while (k < items.length / 2 && runChars < sliceChars);
-          await pause();
+          await turns.pause();
           const path = `resourceLogs[${first + i}].scopeLogs[${j}]`;
           for (const rec of readLogRecordsJson(`[${parts.join(",")}]`, path, from)) {
             records.push(rec);
