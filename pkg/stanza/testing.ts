@@ -1,13 +1,17 @@
 /**
- * Test helpers for operators: an operator list parsed from plain objects, and a built
- * pipeline collecting what it emits and the errors it counts.
+ * Test helpers for operators: an operator list parsed from plain objects, a built pipeline
+ * collecting what it emits and the errors it counts, and a receiver adapter around them.
  *
  * @module
  */
 
+import { ComponentId, type CreateSettings } from "../../core/component.ts";
 import { fromPlain } from "../../core/config/node.ts";
 import { ConfigIssues, ConfigReader } from "../../core/config/reader.ts";
+import type { LogsConsumer } from "../../core/consumer.ts";
 import { type Logger, nopLogger } from "../../core/telemetry/logger.ts";
+import { MetricsRegistry } from "../../core/telemetry/metrics.ts";
+import { ReceiverAdapter, type RetryConfig } from "./adapter/receiver_adapter.ts";
 import type { Entry } from "./entry.ts";
 import { type OperatorSpec, parseOperators, Pipeline } from "./operator/registry.ts";
 
@@ -48,4 +52,31 @@ export function testPipeline(
     options.sink ?? ((e) => out.push(e)),
   );
   return { p, out, errors };
+}
+
+/**
+ * A receiver adapter of `operators` delivering to `next`, retrying quickly and forever unless
+ * `retry` says otherwise; `abandon` ends deliveries in progress.
+ */
+export function testAdapter(
+  next: LogsConsumer,
+  operators: Array<Record<string, unknown>> = [],
+  options: { retry?: RetryConfig; abandon?: AbortController } = {},
+): ReceiverAdapter {
+  const settings: CreateSettings = {
+    id: new ComponentId("test"),
+    kind: "receiver",
+    logger: nopLogger(),
+    metrics: new MetricsRegistry(),
+    componentLabels: { receiver: "test" },
+    buildInfo: { command: "t", description: "t", version: "0" },
+  };
+  return new ReceiverAdapter(settings, next, {
+    operators: parseOperatorList(operators).specs,
+    retry: options.retry ??
+      { enabled: true, initialIntervalMs: 1, maxIntervalMs: 2, maxElapsedTimeMs: 0 },
+    countError: () => {},
+    stopping: new AbortController().signal,
+    abandon: (options.abandon ?? new AbortController()).signal,
+  });
 }

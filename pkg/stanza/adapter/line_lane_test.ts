@@ -1,24 +1,11 @@
 import assert from "node:assert/strict";
-import { ComponentId, type CreateSettings } from "../../../core/component.ts";
 import type { LogsConsumer } from "../../../core/consumer.ts";
 import { encodedPieces, joinPieces } from "../../../core/pdata/encoded_logs.ts";
 import type { Logs } from "../../../core/pdata/logs.ts";
 import { decodeLogsRequest } from "../../../core/pdata/otlp_proto.ts";
-import { nopLogger } from "../../../core/telemetry/logger.ts";
-import { MetricsRegistry } from "../../../core/telemetry/metrics.ts";
 import { type Entry, type ValueMap } from "../entry.ts";
 import type { RawLine } from "../raw_line.ts";
-import { parseOperatorList } from "../testing.ts";
-import { ReceiverAdapter } from "./receiver_adapter.ts";
-
-const settings: CreateSettings = {
-  id: new ComponentId("test"),
-  kind: "receiver",
-  logger: nopLogger(),
-  metrics: new MetricsRegistry(),
-  componentLabels: { receiver: "test" },
-  buildInfo: { command: "t", description: "t", version: "0" },
-};
+import { testAdapter } from "../testing.ts";
 
 class Consumer implements LogsConsumer {
   readonly mutatesData = false;
@@ -28,16 +15,6 @@ class Consumer implements LogsConsumer {
     this.got.push(logs);
     return Promise.resolve();
   }
-}
-
-function adapter(next: LogsConsumer, operators: Array<Record<string, unknown>>): ReceiverAdapter {
-  return new ReceiverAdapter(settings, next, {
-    operators: parseOperatorList(operators).specs,
-    retry: { enabled: false, initialIntervalMs: 1, maxIntervalMs: 2, maxElapsedTimeMs: 0 },
-    countError: () => {},
-    stopping: new AbortController().signal,
-    abandon: new AbortController().signal,
-  });
 }
 
 const POD = "/var/log/pods/shop_cart-7d9f_0f6c7a2e-1b2c-4d5e-8f90-123456789abc/cart/0.log";
@@ -110,7 +87,8 @@ Deno.test("the line lane gives the container operator's records byte for byte, a
   for (const validText of [false, true]) {
     const [viaLane, viaEntries] = [new Consumer(), new Consumer()];
     const ops = [{ type: "container", on_error: "send_quiet" }];
-    const a = adapter(viaLane, ops), b = adapter(viaEntries, ops);
+    const a = testAdapter(viaLane, ops);
+    const b = testAdapter(viaEntries, ops);
     const lane = a.lineLane();
     assert.ok(lane !== undefined);
     const attrsOf = new Map(PATHS.map((p) => [p, fileAttrs(p)]));
@@ -169,15 +147,15 @@ Deno.test("the line lane gives the container operator's records byte for byte, a
 
 Deno.test("the line lane is there only for a chain of the container operator alone, without if", () => {
   const next = new Consumer();
-  assert.ok(adapter(next, [{ type: "container" }]).lineLane() !== undefined);
-  assert.equal(adapter(next, []).lineLane(), undefined);
-  assert.equal(adapter(next, [{ type: "container", if: "body != nil" }]).lineLane(), undefined);
+  assert.ok(testAdapter(next, [{ type: "container" }]).lineLane() !== undefined);
+  assert.equal(testAdapter(next, []).lineLane(), undefined);
+  assert.equal(testAdapter(next, [{ type: "container", if: "body != nil" }]).lineLane(), undefined);
   assert.equal(
-    adapter(next, [{ type: "container" }, { type: "add", field: "attributes.a", value: "b" }])
+    testAdapter(next, [{ type: "container" }, { type: "add", field: "attributes.a", value: "b" }])
       .lineLane(),
     undefined,
   );
-  assert.equal(adapter(next, [{ type: "json_parser" }]).lineLane(), undefined);
+  assert.equal(testAdapter(next, [{ type: "json_parser" }]).lineLane(), undefined);
   const objects: LogsConsumer = { mutatesData: true, consume: () => Promise.resolve() };
-  assert.equal(adapter(objects, [{ type: "container" }]).lineLane(), undefined, "not encoding");
+  assert.equal(testAdapter(objects, [{ type: "container" }]).lineLane(), undefined, "not encoding");
 });

@@ -1,22 +1,10 @@
 import assert from "node:assert/strict";
-import { ComponentId, type CreateSettings } from "../../../core/component.ts";
 import { type LogsConsumer, PermanentError, RetryableError } from "../../../core/consumer.ts";
 import { encodedPieces } from "../../../core/pdata/encoded_logs.ts";
 import { logRecordCount, type Logs } from "../../../core/pdata/logs.ts";
-import { nopLogger } from "../../../core/telemetry/logger.ts";
-import { MetricsRegistry } from "../../../core/telemetry/metrics.ts";
 import { type EntrySource, newEntry } from "../entry.ts";
-import { parseOperatorList } from "../testing.ts";
-import { type AckSource, ReceiverAdapter } from "./receiver_adapter.ts";
-
-const settings: CreateSettings = {
-  id: new ComponentId("test"),
-  kind: "receiver",
-  logger: nopLogger(),
-  metrics: new MetricsRegistry(),
-  componentLabels: { receiver: "test" },
-  buildInfo: { command: "t", description: "t", version: "0" },
-};
+import { testAdapter } from "../testing.ts";
+import type { AckSource, ReceiverAdapter } from "./receiver_adapter.ts";
 
 /** A source whose position is a line number (seq = position). */
 class Lines implements AckSource<number> {
@@ -52,25 +40,11 @@ class Consumer implements LogsConsumer {
   }
 }
 
-function adapter(
-  next: LogsConsumer,
-  operators: Array<Record<string, unknown>> = [],
-  abandon = new AbortController(),
-): ReceiverAdapter {
-  return new ReceiverAdapter(settings, next, {
-    operators: parseOperatorList(operators).specs,
-    retry: { enabled: true, initialIntervalMs: 1, maxIntervalMs: 2, maxElapsedTimeMs: 0 },
-    countError: () => {},
-    stopping: new AbortController().signal,
-    abandon: abandon.signal,
-  });
-}
-
 Deno.test("adapter acknowledges a source only once its batch was accepted", async () => {
   const next = new Consumer();
   let open!: () => void;
   next.gate = new Promise((r) => open = r);
-  const a = adapter(next);
+  const a = testAdapter(next);
   const src = new Lines();
   src.line(a, "one");
   src.line(a, "two");
@@ -87,7 +61,7 @@ Deno.test("adapter acknowledges a source only once its batch was accepted", asyn
 
 Deno.test("adapter never acknowledges past an entry an operator holds", async () => {
   const next = new Consumer();
-  const a = adapter(next, [{ type: "container", add_metadata_from_filepath: false }]);
+  const a = testAdapter(next, [{ type: "container", add_metadata_from_filepath: false }]);
   const src = new Lines();
   const t = "2024-05-01T12:00:00.000000001Z stdout";
   src.line(a, `${t} F whole`);
@@ -104,7 +78,7 @@ Deno.test("adapter never acknowledges past an entry an operator holds", async ()
 Deno.test("adapter retries a retryable rejection, drops a permanent one, and gives up when abandoned", async () => {
   const next = new Consumer();
   const abandon = new AbortController();
-  const a = adapter(next, [], abandon);
+  const a = testAdapter(next, [], { abandon });
   const src = new Lines();
   next.fail = [new RetryableError("busy"), new RetryableError("busy")];
   src.line(a, "kept");
@@ -133,7 +107,7 @@ Deno.test("adapter hands encoded batches to a pipeline that changes no data or k
   const cases = [[false, false, true], [true, true, true], [true, false, false]] as const;
   for (const [mutates, keeps, encoded] of cases) {
     const next = new Consumer(mutates, keeps);
-    const a = adapter(next);
+    const a = testAdapter(next);
     const src = new Lines();
     src.line(a, "one");
     src.line(a, "two");
