@@ -7,12 +7,12 @@
  * @module
  */
 
+import { isUtf8 } from "node:buffer";
 import { LoopTurns } from "../../core/async.ts";
 import type { Logger } from "../../core/telemetry/logger.ts";
 import { type Entry, newEntry, type ValueMap } from "../../pkg/stanza/entry.ts";
 import { Pipeline } from "../../pkg/stanza/operator/registry.ts";
 import type { LineLane, RawLine } from "../../pkg/stanza/raw_line.ts";
-import { isUtf8 } from "node:buffer";
 import type { FilelogConfig } from "./config.ts";
 import { readHead, startsWith } from "./fingerprint.ts";
 import { GunzipReader, gzipHeadOrEmpty } from "./gzip_stream.ts";

@@ -117,8 +117,8 @@ class ContainerParser extends Operator {
   /**
    * The line lane (see pkg/stanza/raw_line.ts) for the commonest line of all: a whole CRI line
    * (tag `F`) of `stdout` or `stderr` while no piece of a split line of its file waits, from a
-   * receiver that gives the entry no resource. Its record
-   * is what `handle` would emit for the line decoded; anything else is left to `handle`.
+   * receiver that gives the entry no resource. Its record is what `handle` would emit for the
+   * line decoded; anything else is left to `handle`.
    */
   override takeLine(line: RawLine, sink: LineSink): boolean {
     const cfg = this.#cfg;
