@@ -7,6 +7,7 @@
  */
 
 import type { FilelogConfig } from "./config.ts";
+import { NewlineScanner } from "./newline.ts";
 import type { Value } from "../../pkg/stanza/entry.ts";
 
 /** Called for each token: [start, end) within `data`, and the position after it. */
@@ -61,10 +62,8 @@ export class Splitter {
         le ? d[at] === 0x0d && d[at + 1] === 0 : d[at] === 0 && d[at + 1] === 0x0d;
     } else {
       this.#unit = 1;
-      this.#nl = (d, from, end) => {
-        const i = d.indexOf(0x0a, from);
-        return i >= 0 && i < end ? i : -1;
-      };
+      const scanner = new NewlineScanner();
+      this.#nl = (d, from, end) => scanner.find(d, from, end);
       this.#cr = (d, at) => d[at] === 0x0d;
     }
   }
