@@ -1,24 +1,19 @@
 /**
  * Exact RFC 3339 (nano) timestamp parsing to Unix nanoseconds as bigint, fast for the
- * container path: the seconds part is cached (and the last one compared first, without making
- * a string), so a line costs one small BigInt addition.
+ * container path: the timestamp is read from its bytes (a string is encoded first), the
+ * seconds part is cached, and the last one is compared first, so a line in the same second as
+ * the one before costs one small BigInt addition.
  *
  * @module
  */
 
 const cache = new Map<string, bigint>();
-/** The last second parsed: consecutive lines mostly share it. */
-let last: { seconds: string; zone: string; base: bigint } | undefined;
-
-function digits(s: string, from: number, n: number): number {
-  let v = 0;
-  for (let i = from; i < from + n; i++) {
-    const c = s.charCodeAt(i) - 48;
-    if (c < 0 || c > 9) return -1;
-    v = v * 10 + c;
-  }
-  return v;
-}
+/** The last second parsed (19 bytes of date and time, then the zone): lines mostly share it. */
+let lastKey = new Uint8Array(0);
+let lastBase = 0n;
+const encoder = new TextEncoder();
+/** Where strings are encoded to be parsed (grown for a longer one). */
+let scratch = new Uint8Array(64);
 
 /**
  * Parses `2006-01-02T15:04:05.999999999Z07:00` (fraction optional, `Z` or `±hh:mm`, `T` or
@@ -26,62 +21,17 @@ function digits(s: string, from: number, n: number): number {
  */
 export function parseRfc3339Nano(s: string): bigint | undefined {
   if (s.length < 20) return undefined;
-  let i = 19;
-  let nanos = 0;
-  if (s.charCodeAt(i) === 0x2e || s.charCodeAt(i) === 0x2c) {
-    i++;
-    let n = 0;
-    let scale = 100_000_000;
-    while (i < s.length) {
-      const c = s.charCodeAt(i) - 48;
-      if (c < 0 || c > 9) break;
-      if (n < 9) nanos += c * scale;
-      scale /= 10;
-      n++;
-      i++;
-    }
-    if (n === 0) return undefined;
-  }
-  let base: bigint | undefined;
-  if (
-    last !== undefined && s.length - i === last.zone.length && s.startsWith(last.seconds) &&
-    s.endsWith(last.zone)
-  ) {
-    base = last.base; // the same second as the line before: no string is made
-  } else {
-    const zone = s.slice(i);
-    const seconds = s.slice(0, 19);
-    const key = seconds + zone;
-    base = cache.get(key);
-    if (base === undefined) {
-      const computed = secondsBase(s, zone);
-      if (computed === undefined) return undefined;
-      base = computed;
-      if (cache.size >= 4096) cache.clear();
-      cache.set(key, base);
-    }
-    last = { seconds, zone, base };
-  }
-  return nanos === 0 ? base : base + BigInt(nanos);
+  if (3 * s.length > scratch.length) scratch = new Uint8Array(3 * s.length);
+  return parseRfc3339NanoBytes(scratch, 0, encoder.encodeInto(s, scratch).written);
 }
 
-/** The seconds and zone of `last` as bytes (`lastBytesOf` says which `last` they belong to). */
-let lastBytes = new Uint8Array(0);
-let lastBytesOf: typeof last;
-/** Longer text is never an RFC 3339 timestamp this parser reads from bytes. */
-const MAX_BYTES = 64;
-
-/**
- * {@linkcode parseRfc3339Nano} of the ASCII text `b[start, end)`, read from the bytes: a
- * timestamp in the same second as the one before makes no string. `undefined` also for text
- * that is not ASCII or longer than 64 bytes (the caller decodes it and parses the string then).
- */
+/** {@linkcode parseRfc3339Nano} of the UTF-8 text `b[start, end)`, read without a string. */
 export function parseRfc3339NanoBytes(
   b: Uint8Array,
   start: number,
   end: number,
 ): bigint | undefined {
-  if (end - start < 20 || end - start > MAX_BYTES) return undefined;
+  if (end - start < 20) return undefined;
   let i = start + 19;
   let nanos = 0;
   if (b[i] === 0x2e || b[i] === 0x2c) {
@@ -99,43 +49,62 @@ export function parseRfc3339NanoBytes(
     if (n === 0) return undefined;
   }
   const zone = end - i;
-  const l = last;
-  if (
-    l !== undefined && lastBytesOf === l && zone === l.zone.length &&
-    sameBytes(b, start, lastBytes, 0, 19) && sameBytes(b, i, lastBytes, 19, zone)
-  ) {
-    return nanos === 0 ? l.base : l.base + BigInt(nanos);
+  if (zone !== 1 && zone !== 6) return undefined; // `Z` or `±hh:mm`
+  let base: bigint | undefined;
+  if (zone + 19 === lastKey.length && same(b, start, 0, 19) && same(b, i, 19, zone)) {
+    base = lastBase; // the same second as the line before: no string is made
+  } else {
+    const key = String.fromCharCode(...b.subarray(start, start + 19), ...b.subarray(i, end));
+    base = cache.get(key);
+    if (base === undefined) {
+      base = secondsBase(b, start, i, end);
+      if (base === undefined) return undefined;
+      if (cache.size >= 4096) cache.clear();
+      cache.set(key, base);
+    }
+    lastKey = new Uint8Array(19 + zone);
+    lastKey.set(b.subarray(start, start + 19));
+    lastKey.set(b.subarray(i, end), 19);
+    lastBase = base;
   }
-  for (let j = start; j < end; j++) if (b[j]! > 0x7f) return undefined;
-  const ts = parseRfc3339Nano(String.fromCharCode(...b.subarray(start, end)));
-  if (ts !== undefined) {
-    lastBytes = new Uint8Array(19 + zone);
-    lastBytes.set(b.subarray(start, start + 19));
-    lastBytes.set(b.subarray(i, end), 19);
-    lastBytesOf = last;
-  }
-  return ts;
+  return nanos === 0 ? base : base + BigInt(nanos);
 }
 
-function sameBytes(a: Uint8Array, from: number, b: Uint8Array, bFrom: number, n: number): boolean {
-  for (let k = 0; k < n; k++) if (a[from + k] !== b[bFrom + k]) return false;
+/** Whether `b[from, from + n)` equals `lastKey[at, at + n)`. */
+function same(b: Uint8Array, from: number, at: number, n: number): boolean {
+  for (let k = 0; k < n; k++) if (b[from + k] !== lastKey[at + k]) return false;
   return true;
 }
 
-function secondsBase(s: string, zone: string): bigint | undefined {
-  const y = digits(s, 0, 4), mo = digits(s, 5, 2), d = digits(s, 8, 2);
-  const h = digits(s, 11, 2), mi = digits(s, 14, 2), se = digits(s, 17, 2);
-  const t = s[10];
+function digits(b: Uint8Array, from: number, n: number): number {
+  let v = 0;
+  for (let i = from; i < from + n; i++) {
+    const c = b[i]! - 48;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v;
+}
+
+/** Unix nanoseconds of the whole second `b[s, s + 19)` in the zone `b[zone, end)`. */
+function secondsBase(b: Uint8Array, s: number, zone: number, end: number): bigint | undefined {
+  const y = digits(b, s, 4), mo = digits(b, s + 5, 2), d = digits(b, s + 8, 2);
+  const h = digits(b, s + 11, 2), mi = digits(b, s + 14, 2), se = digits(b, s + 17, 2);
+  const t = b[s + 10];
   if (
-    s[4] !== "-" || s[7] !== "-" || (t !== "T" && t !== "t" && t !== " ") || s[13] !== ":" ||
-    s[16] !== ":" || y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 ||
-    mi < 0 || mi > 59 || se < 0 || se > 60
+    b[s + 4] !== 0x2d || b[s + 7] !== 0x2d || (t !== 0x54 && t !== 0x74 && t !== 0x20) ||
+    b[s + 13] !== 0x3a || b[s + 16] !== 0x3a || y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 ||
+    h < 0 || h > 23 || mi < 0 || mi > 59 || se < 0 || se > 60
   ) return undefined;
   let offsetMin = 0;
-  if (zone === "Z" || zone === "z") offsetMin = 0;
-  else if (/^[+-]\d{2}:\d{2}$/.test(zone)) {
-    offsetMin = (zone[0] === "-" ? -1 : 1) * (digits(zone, 1, 2) * 60 + digits(zone, 4, 2));
-  } else return undefined;
+  if (end - zone === 1) {
+    if (b[zone] !== 0x5a && b[zone] !== 0x7a) return undefined; // Z or z
+  } else {
+    const sign = b[zone] === 0x2d ? -1 : b[zone] === 0x2b ? 1 : 0;
+    const oh = digits(b, zone + 1, 2), om = digits(b, zone + 4, 2);
+    if (sign === 0 || oh < 0 || om < 0 || b[zone + 3] !== 0x3a) return undefined;
+    offsetMin = sign * (oh * 60 + om);
+  }
   const ms = Date.UTC(y, mo - 1, d, h, mi, se) - offsetMin * 60_000;
   return BigInt(ms) * 1_000_000n;
 }
