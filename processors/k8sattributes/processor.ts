@@ -2,10 +2,9 @@
  * The `k8sattributes` processor: finds each resource's pod (`pod_association`) in a cache
  * fed by shared informers and writes its metadata (`extract`) onto the resource.
  *
- * Beyond upstream: a batch with a resource whose pod is not found before the caches' first
- * sync is held (the caller waits: backpressure) until they synced or
- * `wait_for_metadata_timeout` after start passed, at most {@linkcode MAX_HELD_RECORDS} records
- * at a time, then those resources are looked up again.
+ * Beyond upstream: a batch that comes before every cache's first sync is held (the caller
+ * waits: backpressure) until they synced or `wait_for_metadata_timeout` after start passed, at
+ * most {@linkcode MAX_HELD_RECORDS} records at a time, and enriched then.
  *
  * It changes only resources, so a batch held encoded (`EncodedLogs`) keeps its records' bytes:
  * only the resources are decoded and encoded again.
@@ -401,8 +400,8 @@ export class K8sAttributesProcessor implements Processor {
   }
 
   /**
-   * Enriches every resource. Before the caches' first sync, a batch with a resource not found
-   * is held until they synced (or the deadline), and those resources are looked up again.
+   * Enriches every resource. Before every cache's first sync a batch is held until they
+   * synced (or the deadline): a pod already listed may still miss its namespace, node or owner.
    */
   async consume(logs: Logs, ctx: ConsumeContext): Promise<void> {
     const addr = ctx.client?.addr;
@@ -410,21 +409,11 @@ export class K8sAttributesProcessor implements Processor {
       forEachResource(logs, (r) => this.#passthrough(r, addr));
       return this.#next.consume(logs, ctx);
     }
-    const holding = !this.#ready && Date.now() < this.#deadline;
-    const counts: AssociationCounts = { found: 0, noId: 0, notFound: 0 };
-    const results: EnrichResult[] = [];
-    forEachResource(logs, (r) => {
-      const result = this.#enrich(r, addr);
-      results.push(result);
-      if (result !== NOT_FOUND || !holding) this.#count(counts, result, r, addr);
-    });
-    if (holding && results.includes(NOT_FOUND)) {
+    if (!this.#ready && Date.now() < this.#deadline) {
       await this.#heldUntilSynced(logRecordCount(logs));
-      let i = 0;
-      forEachResource(logs, (r) => {
-        if (results[i++] === NOT_FOUND) this.#count(counts, this.#enrich(r, addr), r, addr);
-      });
     }
+    const counts: AssociationCounts = { found: 0, noId: 0, notFound: 0 };
+    forEachResource(logs, (r) => this.#count(counts, this.#enrich(r, addr), r, addr));
     // Counted once per batch: a labelled counter update costs more than a lookup.
     if (counts.found > 0) this.#association.add(counts.found, { status: "success" });
     const errors = counts.noId + counts.notFound;

@@ -181,6 +181,31 @@ Deno.test("records before the first sync are held, then enriched", async () => {
   await api.stop();
 });
 
+Deno.test("a record whose pod is found is still held until every cache synced (the cluster uid from kube-system)", async () => {
+  const api = FakeKubeApi.start();
+  api.seed("pods", [WEB]);
+  api.seed("namespaces", [{ metadata: { name: "kube-system", uid: "cluster-uid-1" } }]);
+  api.forbidden.add("namespaces"); // the namespace list fails until allowed
+  const h = harness(api, { extract: { metadata: ["k8s.pod.name", "k8s.cluster.uid"] } });
+  await h.proc.start(HOST);
+  await until(() => h.proc.table.size > 0, "the pod list");
+  const logs = logsWith({ "k8s.pod.ip": "10.1.0.5" });
+  let done = false;
+  const pending = h.proc.consume(logs, {}).then(() => done = true);
+  await until(() => api.requestsFor("namespaces").length >= 2, "failing namespace lists");
+  assert.equal(done, false, "held: the pod is known, the namespaces are not");
+  api.forbidden.delete("namespaces");
+  await pending;
+  assert.deepEqual(attrsOf(h.out[0]!), {
+    "k8s.pod.ip": "10.1.0.5",
+    "k8s.pod.name": WEB.metadata.name,
+    "k8s.cluster.uid": "cluster-uid-1",
+  });
+  assert.equal(h.metrics.value(K8S_METRICS.association, { status: "success" }), 1);
+  await h.proc.shutdown();
+  await api.stop();
+});
+
 Deno.test("holding ends at wait_for_metadata_timeout: the record passes un-enriched", async () => {
   const api = FakeKubeApi.start();
   api.forbidden.add("pods");
