@@ -156,6 +156,17 @@ Deno.test("the line lane is there only for a chain of the container operator alo
     undefined,
   );
   assert.equal(testAdapter(next, [{ type: "json_parser" }]).lineLane(), undefined);
+  for (
+    const container of [
+      { format: "docker" },
+      { add_metadata_from_filepath: false },
+      { parse_from: "attributes.line" },
+    ]
+  ) {
+    const ops = [{ type: "container", ...container }];
+    assert.equal(testAdapter(next, ops).lineLane(), undefined, JSON.stringify(container));
+  }
+  assert.ok(testAdapter(next, [{ type: "container", format: "containerd" }]).lineLane());
   const objects: LogsConsumer = { mutatesData: true, consume: () => Promise.resolve() };
   assert.equal(testAdapter(objects, [{ type: "container" }]).lineLane(), undefined, "not encoding");
 });

@@ -55,6 +55,13 @@ class ContainerParser extends Operator {
   constructor(common: CommonConfig, cfg: ContainerConfig, ctx: BuildContext) {
     super(common, ctx);
     this.#cfg = cfg;
+    // The lane knows CRI lines parsed from the body, with metadata from the path.
+    if (
+      cfg.addMetadata && cfg.format !== "docker" && cfg.parseFrom.root === "body" &&
+      cfg.parseFrom.path.length === 0
+    ) {
+      this.takeLine = (line, sink) => this.#takeLine(line, sink);
+    }
   }
 
   protected handle(e: Entry): void {
@@ -120,12 +127,8 @@ class ContainerParser extends Operator {
    * receiver that gives the entry no resource. Its record is what `handle` would emit for the
    * line decoded; anything else is left to `handle`.
    */
-  override takeLine(line: RawLine, sink: LineSink): boolean {
-    const cfg = this.#cfg;
-    if (
-      !cfg.addMetadata || cfg.format === "docker" || cfg.parseFrom.root !== "body" ||
-      cfg.parseFrom.path.length !== 0 || this.#holdsPieces(line.sourceId)
-    ) return false;
+  #takeLine(line: RawLine, sink: LineSink): boolean {
+    if (this.#holdsPieces(line.sourceId)) return false;
     const b = line.bytes;
     const { start, end } = line;
     const c = b[start]!;

@@ -97,11 +97,11 @@ export abstract class Operator {
   }
 
   /**
-   * The line lane (see raw_line.ts), for an operator that has one: writes the record it would
-   * emit for `line` straight into `sink` (it is alone in its chain); false, with nothing done,
-   * when it cannot (the line then comes as an entry).
+   * The line lane (see raw_line.ts), set by an operator whose config allows one: writes the
+   * record it would emit for `line` straight into `sink` (it is alone in its chain); false, with
+   * nothing done, when it cannot (the line then comes as an entry).
    */
-  takeLine?(line: RawLine, sink: LineSink): boolean;
+  takeLine?: (line: RawLine, sink: LineSink) => boolean;
 
   /** Emits whatever is held for longer than its flush period (called once per poll). */
   tick(_nowMs: number): void {}

@@ -172,14 +172,14 @@ export class Pipeline {
    * that can take lines; undefined for any other chain.
    */
   lineLane(sink: LineSink): LineLane | undefined {
-    const op = this.#ops[0];
+    const take = this.#ops[0]?.takeLine;
     if (
-      this.#ops.length !== 1 || op!.takeLine === undefined || op!.outputs.length !== 1 ||
-      !(op!.outputs[0] instanceof SinkOperator) || this.#conditional
+      take === undefined || this.#ops.length !== 1 || this.#ops[0]!.outputs.length !== 1 ||
+      !(this.#ops[0]!.outputs[0] instanceof SinkOperator) || this.#conditional
     ) {
       return undefined;
     }
-    return (line) => op!.takeLine!(line, sink);
+    return (line) => take(line, sink);
   }
 
   /** Time-based flushes of held entries. */
