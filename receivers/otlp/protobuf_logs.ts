@@ -4,8 +4,9 @@
  * When the pipeline takes batches held encoded (`takesEncoded`: it changes nothing, as otlp →
  * batch → otlp_http, or only resources, as k8sattributes) and the body is in the plain form
  * `proto_check.ts` describes, the body itself goes on as an `EncodedLogs`: `batch` joins such
- * requests without decoding them and `otlp_http` sends their bytes without encoding them. Decoding and encoding are the two
- * steps that cost the most per record there (about 1 µs each, against 0.2 µs for the check).
+ * requests without decoding them and `otlp_http` sends their bytes without encoding them.
+ * Decoding and encoding are the two steps that cost the most per record there (about 1 µs each,
+ * against 0.2 µs for the check).
  * Anything else is decoded, in slices when large (`sliced_decode.ts`).
  *
  * @module
