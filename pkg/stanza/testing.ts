@@ -5,11 +5,12 @@
  * @module
  */
 
+import { ComponentId, type CreateSettings } from "../../core/component.ts";
 import { fromPlain } from "../../core/config/node.ts";
 import { ConfigIssues, ConfigReader } from "../../core/config/reader.ts";
 import type { LogsConsumer } from "../../core/consumer.ts";
 import { type Logger, nopLogger } from "../../core/telemetry/logger.ts";
-import { testSettings } from "../../tests/fakes/component_harness.ts";
+import { MetricsRegistry } from "../../core/telemetry/metrics.ts";
 import { ReceiverAdapter, type RetryConfig } from "./adapter/receiver_adapter.ts";
 import type { Entry } from "./entry.ts";
 import { type OperatorSpec, parseOperators, Pipeline } from "./operator/registry.ts";
@@ -62,7 +63,16 @@ export function testAdapter(
   operators: Array<Record<string, unknown>> = [],
   options: { retry?: RetryConfig; abandon?: AbortController } = {},
 ): ReceiverAdapter {
-  return new ReceiverAdapter(testSettings("test", "receiver"), next, {
+  // Built here: pkg/ may import only core/ (tests/fakes' testSettings is out of reach).
+  const settings: CreateSettings = {
+    id: new ComponentId("test"),
+    kind: "receiver",
+    logger: nopLogger(),
+    metrics: new MetricsRegistry(),
+    componentLabels: { receiver: "test" },
+    buildInfo: { command: "t", description: "t", version: "0" },
+  };
+  return new ReceiverAdapter(settings, next, {
     operators: parseOperatorList(operators).specs,
     retry: options.retry ??
       { enabled: true, initialIntervalMs: 1, maxIntervalMs: 2, maxElapsedTimeMs: 0 },
