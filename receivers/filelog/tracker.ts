@@ -254,7 +254,8 @@ export class Tracker {
       if (tf !== undefined) toRead.push(tf);
       this.#handles.trim(); // max_concurrent_files holds during the poll too
     }
-    if (plan.sweep) this.#watch?.endSweep(nowMs, cost, missed, plan.checkMisses);
+    if (plan.sweep) this.#watch?.endSweep(nowMs, cost, checked, missed, plan.checkMisses);
+    this.#watch?.polled(checked);
     this.lastPoll.sweep = plan.sweep;
     this.lastPoll.checked = checked;
     // Files no longer at a matched path: drain what is left first (ordering across rotation).

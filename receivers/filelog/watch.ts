@@ -14,7 +14,7 @@
  * - a sweep finds a change that no notification announced (a network file system, events
  *   dropped): hints are then not trusted for a while (backoff, doubling to an hour);
  * - the events cost more than polling would (a busy node writes thousands of lines per
- *   second, each one event): measured at each sweep, polled for a while, then retried;
+ *   second, each one event): counted every `sweepMs`, polled for a while, then retried;
  * - a watched root is deleted, replaced or created (watches are re-established).
  *
  * @module
@@ -58,8 +58,6 @@ export interface WatchOptions {
 export const SWEEP_MS = 5000;
 /** A full sweep runs at most once per this many times its own cost. */
 const SWEEP_COST_RATIO = 400;
-/** CPU cost of one event (kernel → notify thread → JS), measured by bench/filelog_bench.ts. */
-const EVENT_COST_MS = 0.01;
 const MISS_GRACE_MS = 2000;
 const FIRST_BACKOFF_MS = 60_000;
 const MAX_BACKOFF_MS = 3_600_000;
@@ -90,8 +88,12 @@ export class ChangeWatcher {
   #error: unknown;
   #events = 0;
   #rescans = 0;
-  /** Since when `#events` and `#rescans` count. */
+  /** Paths the polls looked at while notifications were trusted. */
+  #checked = 0;
+  /** Since when `#events`, `#rescans` and `#checked` count. */
   #countSince = 0;
+  /** Paths the last sweep looked at: what every poll would look at without notifications. */
+  #sweepPaths = 0;
   #lastSweep = 0;
   #sweepCostMs = 0;
   #maxWatches: number | undefined;
@@ -124,6 +126,8 @@ export class ChangeWatcher {
         // A root was created, deleted or replaced: watch again (now) and sweep.
         this.#close();
         this.#retryAt = now;
+      } else if (now - this.#countSince >= this.#opts.sweepMs && this.#busy(now)) {
+        this.#pollForAWhile(now);
       } else {
         const hints = this.#take();
         const elapsed = now - this.#lastSweep;
@@ -152,39 +156,63 @@ export class ChangeWatcher {
 
   /**
    * Reports a sweep planned by `begin`: its CPU cost (ms, what every poll would cost
-   * without hints) and the first change it found that no event announced.
+   * without hints), how many paths it looked at, and the first change it found that no
+   * event announced.
    */
-  endSweep(now: number, costMs: number, missed: string | undefined, checked: boolean): void {
+  endSweep(
+    now: number,
+    costMs: number,
+    paths: number,
+    missed: string | undefined,
+    checked: boolean,
+  ): void {
     this.#sweepCostMs = costMs;
+    this.#sweepPaths = paths;
     if (!this.#open) return;
     if (checked && missed !== undefined) {
       this.#fallBack(now, "change notifications missed a change", { path: missed });
-      return;
     }
-    if (!checked) return;
-    // Events since the previous check against what polling would have cost meanwhile.
-    const polls = Math.max(1, (now - this.#countSince) / this.#opts.pollIntervalMs);
-    this.#countSince = now;
-    const eventCost = this.#events * EVENT_COST_MS;
-    const pollCost = costMs * polls;
-    const events = this.#events;
-    this.#events = 0;
-    const rescans = this.#rescans;
-    this.#rescans = 0;
-    if (eventCost > pollCost || rescans > 1) {
-      this.#close();
-      this.#retryAt = now + this.#busyBackoffMs;
-      this.reason = "files change faster than polling costs";
+  }
+
+  /** Counts the paths a poll looked at (a sweep's or the hinted ones). */
+  polled(paths: number): void {
+    if (this.#open) this.#checked += paths;
+  }
+
+  /**
+   * True when the events since the last count cost more than the polls they spared: one
+   * event costs about what looking at one path in a sweep does (`bench/filelog_bench.ts
+   * busy`: 30–45 µs per event against 17–30 µs per path of a 1,000-file sweep), so it
+   * compares the events with the paths that polling every `poll_interval` would have
+   * looked at and the hinted polls did not. Counts, not measured costs: the first sweeps
+   * run cold code and cost 3–5× a steady one.
+   */
+  #busy(now: number): boolean {
+    const polls = (now - this.#countSince) / this.#opts.pollIntervalMs;
+    const spared = this.#sweepPaths * polls - this.#checked;
+    const busy = this.#events > spared || this.#rescans > 1;
+    if (busy) {
       this.#log.debug("Files change often: polling instead of change notifications", {
-        events,
-        sweep_ms: Number(costMs.toFixed(2)),
+        events: this.#events,
+        paths_spared: Math.round(spared),
         retry_in_ms: this.#busyBackoffMs,
       });
-      this.#busyBackoffMs = Math.min(this.#busyBackoffMs * 2, MAX_BACKOFF_MS / 6);
     } else {
       this.#busyBackoffMs = FIRST_BACKOFF_MS;
       this.#backoffMs = FIRST_BACKOFF_MS;
     }
+    this.#countSince = now;
+    this.#events = 0;
+    this.#rescans = 0;
+    this.#checked = 0;
+    return busy;
+  }
+
+  #pollForAWhile(now: number): void {
+    this.#close();
+    this.#retryAt = now + this.#busyBackoffMs;
+    this.reason = "files change faster than polling costs";
+    this.#busyBackoffMs = Math.min(this.#busyBackoffMs * 2, MAX_BACKOFF_MS / 6);
   }
 
   /** Stops watching (idempotent) and waits for the event readers to end. */
@@ -249,6 +277,7 @@ export class ChangeWatcher {
     this.#rescan = false;
     this.#events = 0;
     this.#rescans = 0;
+    this.#checked = 0;
     this.#countSince = now;
     this.#paths = new Set();
     this.#dirs = new Set();

@@ -7,6 +7,8 @@ import assert from "node:assert/strict";
 import type { FilelogReceiver } from "./receiver.ts";
 import { eventually, plainHost, receiver, Sink, tempDir } from "./test_helpers.ts";
 import type { ReceiverOptions } from "./receiver.ts";
+import { ChangeWatcher } from "./watch.ts";
+import { nopLogger } from "../../core/telemetry/logger.ts";
 
 const CRI = "2024-05-01T12:00:00.000000001Z stdout F";
 
@@ -222,6 +224,44 @@ Deno.test("when events cost more than polling would (a busy node), polling takes
   await eventually("the line is read", () => sink.bodies().includes("during the storm"));
   await r.shutdown();
   assert.deepEqual(sink.bodies(), ["first", "during the storm"]);
+  await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("the busy check weighs events against the paths polling would look at, every sweepMs", async () => {
+  const root = await tempDir();
+  // A busy node: one write a second to each of 1,000 files; or 2,000 writes a second to one.
+  for (const [hinted, writes] of [[1000, 1000], [1, 400]] as const) {
+    const made: FakeWatcher[] = [];
+    const w = new ChangeWatcher([{ path: root, recursive: true }], nopLogger(), {
+      watchFs: fakeWatchFs(made),
+      sweepMs: 5000,
+      pollIntervalMs: 200,
+    });
+    assert.equal(w.begin(0, 1000).sweep, true, "the first poll sweeps and opens the watch");
+    // A cold first sweep: 80ms for 1,000 paths (it would stretch the next sweep to 32s).
+    w.endSweep(0, 80, 1000, undefined, false);
+    w.polled(1000);
+    assert.equal(w.active, true);
+    // 5s of polls (25): each looks at the `hinted` paths the `writes` events named.
+    for (let poll = 1; poll < 25; poll++) {
+      for (let i = 0; i < writes; i++) {
+        made[0]!.push({ kind: "modify", paths: [`${root}/f${i % hinted}`] });
+      }
+      await new Promise((res) => setTimeout(res, 0));
+      assert.deepEqual(w.begin(poll * 200, 1000).sweep, false, "hints are trusted");
+      w.polled(hinted);
+    }
+    w.begin(5000, 1000);
+    if (hinted === 1000) {
+      // The hints spared no path: polling would have cost less than the events.
+      assert.equal(w.active, false);
+      assert.match(w.reason, /change faster than polling/);
+    } else {
+      // 9,600 events spared 23,976 paths of 25,000.
+      assert.equal(w.active, true);
+    }
+    await w.close();
+  }
   await Deno.remove(root, { recursive: true });
 });
 
