@@ -9,7 +9,8 @@
  * /proc/PID/status): lines per CPU-second, lines/s wall, peak RSS (VmHWM), and the event
  * loop's p99 delay measured inside it (`OTELCOL_DENO_LOOP_DELAY_FILE`, see
  * core/telemetry/loop_delay.ts). Baselines on the same files in the same run: `cat`,
- * `gzip -1`, `gzip -6`, `zstd -1`.
+ * `gzip -1`, `gzip -6`, `zstd -1`; at a steady rate, `gzip -6` and `gzip -1` of the lines
+ * written while measured, as a share of a core over the same time.
  *
  * Modes: `drain` (a backlog, with gzip, zstd and none, and gzip without `batch`), `steady`
  * (lines appended at a rate across 20 files with kubelet-style rotation), `idle` (many
@@ -24,6 +25,7 @@
  * @module
  */
 
+import { concatBytes } from "../core/bytes.ts";
 import { loopDelayQuantile, type LoopDelaySnapshot } from "../core/telemetry/loop_delay.ts";
 import { CollectorProcess } from "../tests/fakes/collector_process.ts";
 import { CriWriter } from "../tests/fakes/cri_writer.ts";
@@ -385,6 +387,8 @@ async function steady(): Promise<string> {
   const perTick = STEADY_RATE * tickMs / 1000;
   const warmupS = 3;
   let cpu0 = 0, t0 = 0;
+  // What was written while measured: the baseline compresses the same lines.
+  const measured: Uint8Array[] = [];
   try {
     const start = performance.now();
     for (let tick = 0;; tick++) {
@@ -404,6 +408,7 @@ async function steady(): Promise<string> {
         const bytes = enc.encode(l.w.text(n));
         written += l.w.records - before;
         await Deno.writeFile(`${l.dir}/0.log`, bytes, { append: true });
+        if (t0 !== 0) measured.push(bytes);
         l.size += bytes.length;
         if (l.size >= ROTATE_BYTES) {
           const stamp = new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(
@@ -425,9 +430,14 @@ async function steady(): Promise<string> {
     const got = await sink.until((s) => s.records >= written, 30_000, "the steady lines").catch(
       async () => await sink.stats(),
     );
+    const lines = `${dir}/measured.log`;
+    await Deno.writeFile(lines, concatBytes(measured));
+    const share = async (cmd: string) => (await tool(cmd, `${cmd} -c`, [lines])).cpuS / wallS * 100;
     return `steady ${STEADY_RATE} lines/s across ${files} files for ${STEADY_SECONDS} s ` +
       `(${rotations} rotations): ${(cpuS / wallS * 100).toFixed(1)} % of one core, ` +
-      `peak RSS ${rss.toFixed(0)} MiB; ${got.records}/${written} lines delivered`;
+      `peak RSS ${rss.toFixed(0)} MiB; ${got.records}/${written} lines delivered; ` +
+      `the same lines through \`gzip -6\` alone: ${(await share("gzip -6")).toFixed(1)} %, ` +
+      `\`gzip -1\`: ${(await share("gzip -1")).toFixed(1)} % of one core`;
   } finally {
     await c.stop();
     await sink.stop();
