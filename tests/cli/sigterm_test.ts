@@ -104,28 +104,51 @@ Deno.test("a second signal forces exit without waiting for the drain", async () 
   const dir = await Deno.makeTempDir();
   try {
     await Deno.writeTextFile(`${dir}/config.yaml`, config(dir, "60s"));
+    // The repeat must come within the collector's one-second window: a loaded machine can
+    // delay the log line it waits for past that, and then the run tells nothing: again.
+    for (let attempt = 1;; attempt++) {
+      const run = await signalTwiceThenAgain();
+      if (run === "repeat came late") {
+        assert.ok(attempt < 3, "the repeat came over 0.5 s after the first signal three times");
+        continue;
+      }
+      assert.equal(run.code, 1);
+      assert.match(run.seen, /Received SIGINT again: exiting without waiting for the drain/);
+      break;
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+
+  /** SIGTERM, SIGTERM once its log line shows (the same request), SIGINT 1.2 s later. */
+  async function signalTwiceThenAgain(): Promise<
+    { code: number; seen: string } | "repeat came late"
+  > {
     const child = await spawnCli(["--config", `${dir}/config.yaml`], {
       entry: "tests/fakes/test_main.ts",
     });
     // The first batch is stuck in the 60 s exporter once the collector reports ready.
     const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
     let seen = "";
-    while (!seen.includes("Everything is ready")) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      seen += value;
-    }
+    const until = async (text: string) => {
+      while (!seen.includes(text)) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        seen += value;
+      }
+    };
+    await until("Everything is ready");
+    const first = performance.now();
     child.kill("SIGTERM");
-    while (!seen.includes("Received SIGTERM")) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      seen += value;
-    }
+    await until("Received SIGTERM");
     // A repeat within a second is taken as the same request (deno task forwards signals
     // its child also gets from the process group): it must not force an exit.
-    child.kill("SIGTERM");
-    await new Promise((r) => setTimeout(r, 1200));
-    child.kill("SIGINT");
+    const late = performance.now() - first > 500;
+    if (!late) {
+      child.kill("SIGTERM");
+      await new Promise((r) => setTimeout(r, 1200));
+    }
+    child.kill(late ? "SIGKILL" : "SIGINT");
     const rest = (async () => {
       for (;;) {
         const { value, done } = await reader.read();
@@ -136,9 +159,6 @@ Deno.test("a second signal forces exit without waiting for the drain", async () 
     const { code } = await child.status;
     await rest;
     await child.stdout.cancel();
-    assert.equal(code, 1);
-    assert.match(seen, /Received SIGINT again: exiting without waiting for the drain/);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
+    return late ? "repeat came late" : { code, seen };
   }
 });
