@@ -46,7 +46,6 @@ const STEADY_RATE = Number(arg("steady-rate", "10000"));
 const STEADY_SECONDS = Number(arg("steady-seconds", "15"));
 const IDLE_FILES = Number(arg("idle-files", "1000"));
 const IDLE_SECONDS = Number(arg("idle-seconds", "30"));
-/** Idle mode reads the RSS once more this long after the files were read. */
 /**
  * Idle CPU is measured from this long after the files were read, as hours of idling see it:
  * by then V8's memory reducer has run (30 s after the heap stopped growing), and the first
