@@ -104,12 +104,13 @@ Deno.test("a second signal forces exit without waiting for the drain", async () 
   const dir = await Deno.makeTempDir();
   try {
     await Deno.writeTextFile(`${dir}/config.yaml`, config(dir, "60s"));
-    // The repeat must come within the collector's one-second window: a loaded machine can
-    // delay the log line it waits for past that, and then the run tells nothing: again.
+    // The repeat must reach the collector within its one-second window. On a loaded machine
+    // it may not (the log line the test waits for, or the collector's loop, came late); such
+    // a run tells nothing, and runs again.
     for (let attempt = 1;; attempt++) {
       const run = await signalTwiceThenAgain();
-      if (run === "repeat came late") {
-        assert.ok(attempt < 3, "the repeat came over 0.5 s after the first signal three times");
+      if (typeof run === "string") {
+        assert.ok(attempt < 3, `the repeat came late three times; the last run said:\n${run}`);
         continue;
       }
       assert.equal(run.code, 1);
@@ -120,13 +121,16 @@ Deno.test("a second signal forces exit without waiting for the drain", async () 
     await Deno.remove(dir, { recursive: true });
   }
 
-  /** SIGTERM, SIGTERM once its log line shows (the same request), SIGINT 1.2 s later. */
-  async function signalTwiceThenAgain(): Promise<
-    { code: number; seen: string } | "repeat came late"
-  > {
+  /**
+   * SIGTERM, SIGTERM once its log line shows (the same request), SIGINT 1.2 s later; what
+   * the collector wrote when the repeat came late.
+   */
+  async function signalTwiceThenAgain(): Promise<{ code: number; seen: string } | string> {
     const child = await spawnCli(["--config", `${dir}/config.yaml`], {
       entry: "tests/fakes/test_main.ts",
     });
+    let exited = false;
+    const status = child.status.finally(() => exited = true);
     // The first batch is stuck in the 60 s exporter once the collector reports ready.
     const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
     let seen = "";
@@ -148,7 +152,7 @@ Deno.test("a second signal forces exit without waiting for the drain", async () 
       child.kill("SIGTERM");
       await new Promise((r) => setTimeout(r, 1200));
     }
-    child.kill(late ? "SIGKILL" : "SIGINT");
+    if (!exited) child.kill(late ? "SIGKILL" : "SIGINT");
     const rest = (async () => {
       for (;;) {
         const { value, done } = await reader.read();
@@ -156,9 +160,11 @@ Deno.test("a second signal forces exit without waiting for the drain", async () 
         seen += value;
       }
     })();
-    const { code } = await child.status;
+    const { code } = await status;
     await rest;
     await child.stdout.cancel();
-    return late ? "repeat came late" : { code, seen };
+    // The collector times signals as its loop takes them: one that took the repeat as a new
+    // request saw it over a second after the first.
+    return late || seen.includes("Received SIGTERM again") ? seen : { code, seen };
   }
 });
