@@ -6,8 +6,9 @@
  * hints still reads every file it was told about, files with a pending partial line or
  * unread data, files reached through symbolic links (their targets are not watched) and
  * files lost since the last poll; a full sweep (a stat of everything, as without hints)
- * runs every `sweepMs` (5s, stretched so that sweeps stay within ~0.25% of a core), and at
- * once when the event queue overflowed. The controller falls back to plain polling, and
+ * runs every `sweepMs` (5s, stretched so that sweeps stay within ~0.25% of a core, and
+ * further while sweeps find nothing the events missed), and at once when the event queue
+ * overflowed. The controller falls back to plain polling, and
  * tries again later, when:
  *
  * - notifications are unavailable (no inotify, watch limit, permission) or fail later;
@@ -58,6 +59,14 @@ export interface WatchOptions {
 export const SWEEP_MS = 5000;
 /** A full sweep runs at most once per this many times its own cost. */
 const SWEEP_COST_RATIO = 400;
+/**
+ * Each sweep that finds nothing the events missed doubles the time to the next one, up to
+ * this many times the stretched interval (~0.03% of a core) or `MAX_TRUSTED_SWEEP_MS`.
+ * Missed events are the rare case on a local file system (an overflow is announced), and
+ * a network file system shows at the first sweeps.
+ */
+const MAX_TRUST = 8;
+const MAX_TRUSTED_SWEEP_MS = 120_000;
 const MISS_GRACE_MS = 2000;
 const FIRST_BACKOFF_MS = 60_000;
 const MAX_BACKOFF_MS = 3_600_000;
@@ -96,6 +105,8 @@ export class ChangeWatcher {
   #sweepPaths = 0;
   #lastSweep = 0;
   #sweepCostMs = 0;
+  /** How many times the stretched interval the next sweep waits (see `MAX_TRUST`). */
+  #trust = 1;
   #maxWatches: number | undefined;
   /** Why notifications are not used right now (for logs and tests), or "" when they are. */
   reason = "not started";
@@ -140,7 +151,9 @@ export class ChangeWatcher {
         }
         // Sweeps stay within ~0.25% of a core however many files there are.
         const ratio = this.#opts.sweepCostRatio ?? SWEEP_COST_RATIO;
-        if (elapsed >= Math.max(this.#opts.sweepMs, this.#sweepCostMs * ratio)) {
+        const stretched = Math.max(this.#opts.sweepMs, this.#sweepCostMs * ratio);
+        const trusted = Math.min(stretched * this.#trust, MAX_TRUSTED_SWEEP_MS);
+        if (elapsed >= Math.max(stretched, trusted)) {
           this.#lastSweep = now;
           return { sweep: true, hints, checkMisses: true };
         }
@@ -169,8 +182,11 @@ export class ChangeWatcher {
     this.#sweepCostMs = costMs;
     this.#sweepPaths = paths;
     if (!this.#open) return;
-    if (checked && missed !== undefined) {
+    if (!checked) return;
+    if (missed !== undefined) {
       this.#fallBack(now, "change notifications missed a change", { path: missed });
+    } else {
+      this.#trust = Math.min(this.#trust * 2, MAX_TRUST);
     }
   }
 
@@ -278,6 +294,7 @@ export class ChangeWatcher {
     this.#events = 0;
     this.#rescans = 0;
     this.#checked = 0;
+    this.#trust = 1;
     this.#countSince = now;
     this.#paths = new Set();
     this.#dirs = new Set();

@@ -265,6 +265,37 @@ Deno.test("the busy check weighs events against the paths polling would look at,
   await Deno.remove(root, { recursive: true });
 });
 
+Deno.test("sweeps that find nothing missed come further apart, up to 8×; a miss starts over", async () => {
+  const root = await tempDir();
+  const w = new ChangeWatcher([{ path: root, recursive: true }], nopLogger(), {
+    watchFs: fakeWatchFs([]),
+    sweepMs: 1000,
+    pollIntervalMs: 200,
+    missGraceMs: 0,
+  });
+  // Every 200 ms poll from `from` to `to`: the times that were sweeps, each finding `missed`.
+  const sweepsBetween = (from: number, to: number, missed?: string) => {
+    const at: number[] = [];
+    for (let now = from; now <= to; now += 200) {
+      const plan = w.begin(now, 1);
+      if (!plan.sweep) continue;
+      at.push(now);
+      w.endSweep(now, 0.1, 10, missed, plan.checkMisses);
+    }
+    return at;
+  };
+  assert.deepEqual(sweepsBetween(0, 40_000), [0, 1000, 3000, 7000, 15000, 23000, 31000, 39000]);
+  assert.equal(w.active, true);
+  assert.deepEqual(sweepsBetween(40_000, 47_000, `${root}/missed.log`), [47000]);
+  assert.equal(w.active, false, "a miss: polling, then notifications again after a backoff");
+  assert.match(w.reason, /missed a change/);
+  // Polls sweep until the watch opens again (60 s later); trust starts over then.
+  const after = sweepsBetween(47_200, 112_000).filter((t) => t >= 107_000);
+  assert.deepEqual(after, [107000, 108000, 110000]);
+  await w.close();
+  await Deno.remove(root, { recursive: true });
+});
+
 Deno.test("notifications unavailable, or too many directories for the watch limit: polling reads everything", async () => {
   for (
     const [options, reason] of [
