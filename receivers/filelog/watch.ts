@@ -8,8 +8,7 @@
  * files lost since the last poll; a full sweep (a stat of everything, as without hints)
  * runs every `sweepMs` (5s, stretched so that sweeps stay within ~0.25% of a core, and
  * further while sweeps find nothing the events missed), and at once when the event queue
- * overflowed. The controller falls back to plain polling, and
- * tries again later, when:
+ * overflowed. The controller falls back to plain polling, and tries again later, when:
  *
  * - notifications are unavailable (no inotify, watch limit, permission) or fail later;
  * - a sweep finds a change that no notification announced (a network file system, events
