@@ -36,6 +36,11 @@ const LOOP_TURN_MS = 5;
 /** Size of the buffers {@linkcode Compressor.partBuffer} hands out. */
 export const PART_BYTES = 256 * 1024;
 /**
+ * The worker ends after this long without a job, and starts again with the next large body:
+ * an idle node gives back its isolate and part buffers (about 10 MiB of RSS).
+ */
+export const WORKER_IDLE_MS = 30_000;
+/**
  * Part buffers kept for reuse. The worker hands each back once its body is compressed: a fresh
  * buffer per part would cost the main thread a page fault per 4 KiB it writes.
  */
@@ -153,9 +158,10 @@ interface Queued extends Waiter {
 
 /**
  * A worker that compresses large bodies, started on first use and shared by every caller of
- * one exporter; jobs queue in the worker in order. Jobs are handed over only once the worker
- * said it runs: if it cannot start, the jobs still here are compressed on this thread, as is
- * everything later, and no request fails for it.
+ * one exporter, ended after {@linkcode WORKER_IDLE_MS} without a job; jobs queue in the worker
+ * in order. Jobs are handed over only once the worker said it runs: if it cannot start, the
+ * jobs still here are compressed on this thread, as is everything later, and no request fails
+ * for it.
  */
 export class Compressor {
   readonly #kind: Compression;
@@ -172,16 +178,20 @@ export class Compressor {
   #waiting = new Map<number, Waiter>();
   /** Part buffers back from the worker. */
   #spare: ArrayBuffer[] = [];
+  readonly #idleMs: number;
+  #idleTimer: ReturnType<typeof setTimeout> | undefined;
 
-  /** A compressor for one `compression` setting (`workerUrl`: for tests). */
+  /** A compressor for one `compression` setting (`workerUrl`, `idleMs`: for tests). */
   constructor(
     kind: Compression,
     level: number | undefined,
     workerUrl = new URL(`data:text/javascript,${encodeURIComponent(WORKER_SOURCE)}`),
+    idleMs = WORKER_IDLE_MS,
   ) {
     this.#kind = kind;
     this.#level = level;
     this.#workerUrl = workerUrl;
+    this.#idleMs = idleMs;
   }
 
   /**
@@ -297,6 +307,7 @@ export class Compressor {
         }
         w.resolve(e.data.out);
       } else w.reject(new Error(e.data.error));
+      if (this.#waiting.size === 0) this.#retireWhenIdle();
     };
     worker.onerror = (e: ErrorEvent) => {
       e.preventDefault();
@@ -306,8 +317,21 @@ export class Compressor {
     return worker;
   }
 
+  /** Ends the worker when no job came for `idleMs` since the last result. */
+  #retireWhenIdle(): void {
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = setTimeout(() => {
+      if (this.#waiting.size > 0 || !this.#ready) return;
+      this.#worker?.terminate();
+      this.#worker = undefined;
+      this.#ready = false;
+      this.#spare = [];
+    }, this.#idleMs);
+  }
+
   /** Ends the worker: jobs in it reject with `err`, jobs not handed over yet run here. */
   #fail(err: Error): void {
+    clearTimeout(this.#idleTimer);
     this.#worker?.terminate();
     this.#worker = undefined;
     this.#ready = false;

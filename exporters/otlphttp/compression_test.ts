@@ -195,3 +195,41 @@ Deno.test("Compressor.compressParts: an error from the parts reaches the caller 
     c.close();
   }
 });
+
+Deno.test("Compressor: the worker ends when idle and starts again for the next body", async () => {
+  const idleMs = 200;
+  const c = new Compressor("gzip", 6, undefined, idleMs);
+  // Compared by length and first difference: a failing deepEqual of large arrays takes ages.
+  const same = (a: Uint8Array, b: Uint8Array, what: string) => {
+    assert.equal(a.length, b.length, `${what}: length`);
+    assert.equal(a.findIndex((x, i) => x !== b[i]), -1, `${what}: first byte that differs`);
+  };
+  try {
+    const data = new TextEncoder().encode("idle worker ".repeat(40_000));
+    assert.ok(data.length > PART_BYTES);
+    const expected = compress(data, "gzip", 6);
+    const inParts = async () => {
+      const first = c.partBuffer(PART_BYTES);
+      first.set(data.subarray(0, PART_BYTES));
+      return new Uint8Array(
+        zlib.gunzipSync(await c.compressParts([first, data.slice(PART_BYTES)])),
+      );
+    };
+    same(await c.compress(data.slice()), expected, "first body");
+    assert.equal(c.offThread, true);
+    same(await inParts(), data, "first body in parts");
+    // Busy: jobs within the idle time keep it.
+    await new Promise((r) => setTimeout(r, idleMs / 2));
+    same(await c.compress(data.slice()), expected, "a body within the idle time");
+    await new Promise((r) => setTimeout(r, idleMs / 2));
+    assert.equal(c.offThread, true, "a job within the idle time keeps the worker");
+    await new Promise((r) => setTimeout(r, idleMs * 2));
+    assert.equal(c.offThread, false, "ended after idleMs without a job");
+    // The next large body starts it again; bodies in parts go back to it once it runs.
+    same(await c.compress(data.slice()), expected, "after the restart");
+    assert.equal(c.offThread, true);
+    same(await inParts(), data, "in parts after the restart");
+  } finally {
+    c.close();
+  }
+});
