@@ -51,6 +51,11 @@ export abstract class Operator {
     this.ctx = ctx;
   }
 
+  /** Whether the operator has an `if`: it then handles only some entries. */
+  get conditional(): boolean {
+    return this.#if !== undefined;
+  }
+
   /**
    * Entry point: applies `if`, then `handle`. Whatever `if` or `handle` throws goes through
    * `on_error` (the entry is kept or dropped, never lost by accident); only errors of the

@@ -139,8 +139,6 @@ class SinkOperator extends Operator {
 export class Pipeline {
   readonly #head: Operator;
   readonly #ops: Operator[];
-  /** Some operator has an `if`. */
-  readonly #conditional: boolean;
 
   /** Builds fresh operators from `specs`, feeding `sink` at the end. */
   constructor(specs: readonly OperatorSpec[], ctx: BuildContext, sink: (e: Entry) => void) {
@@ -159,7 +157,6 @@ export class Pipeline {
       }
     });
     this.#head = this.#ops[0] ?? end;
-    this.#conditional = specs.some((s) => s.common.ifExpr !== undefined);
   }
 
   /** Sends one entry into the chain. */
@@ -172,10 +169,11 @@ export class Pipeline {
    * that can take lines; undefined for any other chain.
    */
   lineLane(sink: LineSink): LineLane | undefined {
-    const take = this.#ops[0]?.takeLine;
+    const op = this.#ops[0];
+    const take = op?.takeLine;
     if (
-      take === undefined || this.#ops.length !== 1 || this.#ops[0]!.outputs.length !== 1 ||
-      !(this.#ops[0]!.outputs[0] instanceof SinkOperator) || this.#conditional
+      take === undefined || this.#ops.length !== 1 || op!.conditional ||
+      op!.outputs.length !== 1 || !(op!.outputs[0] instanceof SinkOperator)
     ) {
       return undefined;
     }
