@@ -596,11 +596,14 @@ export function encodeRequest(logs: Logs): Uint8Array {
 /** Record attributes by map, encoded (see {@linkcode EncodedRecords.addWithText}). */
 const sharedAttributes = new WeakMap<object, Uint8Array>();
 
-/** The `attributes` fields of a record for a map that never changes, encoded once. */
+/**
+ * The `attributes` fields of a record for a map that never changes, encoded once. Kept as long
+ * as its file is tracked, so only its own bytes are kept: a node tails thousands of files.
+ */
 function sharedAttributeBytes(m: { [key: string]: PlainValue }): Uint8Array {
   let bytes = sharedAttributes.get(m);
   if (bytes === undefined) {
-    bytes = encodeWith(() => writePlainAttributes(0x32, m));
+    bytes = encodeWith(() => writePlainAttributes(0x32, m)).slice();
     sharedAttributes.set(m, bytes);
   }
   return bytes;
