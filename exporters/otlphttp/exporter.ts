@@ -17,11 +17,12 @@ import { decodeLogsResponseJson, encodeLogsRequestJson } from "../../core/pdata/
 import { encodedPieces, joinedParts } from "../../core/pdata/encoded_logs.ts";
 import { decodeLogsResponse, encodeLogsRequest } from "../../core/pdata/otlp_proto.ts";
 import type { Logger } from "../../core/telemetry/logger.ts";
+import { concatBytes } from "../../core/bytes.ts";
 import { Compressor, PART_BYTES } from "./compression.ts";
 import type { OtlpHttpConfig } from "./config.ts";
 import { FetchTransport } from "./fetch_transport.ts";
 import { NodeTlsTransport } from "./node_tls_transport.ts";
-import { type HttpAnswer, needsNodeTls, type Transport } from "./transport.ts";
+import { type HttpAnswer, needsNodeTls, type RequestBody, type Transport } from "./transport.ts";
 
 /** Upstream reads at most this much of a response. */
 const MAX_RESPONSE_BYTES = 64 * 1024;
@@ -119,7 +120,7 @@ export class OtlpHttpSender implements LogsSender {
   readonly #headers: Record<string, string>;
   readonly #compressor: Compressor;
   /** Each batch's request body, made once: a retry sends the same bytes again. */
-  readonly #bodies = new WeakMap<Logs, Promise<Uint8Array>>();
+  readonly #bodies = new WeakMap<Logs, Promise<RequestBody>>();
   #transport: Transport | undefined;
   #auth: ClientAuthenticator | undefined;
 
@@ -164,7 +165,7 @@ export class OtlpHttpSender implements LogsSender {
    * The request body of a batch: encoded, then compressed (large bodies in a worker). Made
    * once per batch; an encoding error is permanent, a failed compression is tried again.
    */
-  body(logs: Logs, encoded?: Uint8Array): Promise<Uint8Array> {
+  body(logs: Logs, encoded?: Uint8Array): Promise<RequestBody> {
     let body = this.#bodies.get(logs);
     if (body === undefined) {
       body = this.#makeBody(logs, encoded);
@@ -174,7 +175,7 @@ export class OtlpHttpSender implements LogsSender {
     return body;
   }
 
-  async #makeBody(logs: Logs, encoded: Uint8Array | undefined): Promise<Uint8Array> {
+  async #makeBody(logs: Logs, encoded: Uint8Array | undefined): Promise<RequestBody> {
     const url = this.#cfg.logsUrl;
     const encodeError = (err: unknown) =>
       new PermanentError(`Cannot encode the batch for ${url}: ${errorMessage(err)}`, {
@@ -188,15 +189,15 @@ export class OtlpHttpSender implements LogsSender {
         // the compression worker they are gone (empty), and a retry encodes `logs` again.
         : encoded !== undefined && encoded.byteLength > 0
         ? [encoded]
-        // Parts only pay off while a worker compresses one as the next is encoded; without
-        // compression they would be joined again, copying the whole body.
+        // Uncompressed: a batch still held encoded is sent from its own pieces.
         : this.#cfg.compression === "none"
-        ? [encodeLogsRequest(logs)]
+        ? encodedPieces(logs) ?? [encodeLogsRequest(logs)]
         // A batch still held encoded: its pieces, copied into parts (the worker takes them).
         : encodedParts(logs, this.#compressor) ?? encodeInParts(logs, encodeError);
     } catch (err) {
       throw encodeError(err);
     }
+    if (this.#cfg.compression === "none") return uncompressedBody([...parts]);
     try {
       return await this.#compressor.compressParts(parts);
     } catch (err) {
@@ -365,6 +366,31 @@ function encodedParts(logs: Logs, compressor: Compressor): Iterable<Uint8Array> 
   return pieces === undefined
     ? undefined
     : joinedParts(pieces, PART_BYTES, (bytes) => compressor.partBuffer(bytes));
+}
+
+/** Uncompressed bodies at least this large are sent as a `Blob` (see `RequestBody`). */
+const BLOB_BODY_BYTES = 1024 * 1024;
+
+/**
+ * An uncompressed body from its pieces: joined when small; else a `Blob` of parts of about
+ * {@linkcode PART_BYTES}, each copied into the Blob through one reused buffer (`fetch` reads a
+ * Blob part by part, and many small parts cost more than the copy). The Blob holds its own
+ * copy: a retry sends it again, and the pieces stay as they were for other readers.
+ */
+function uncompressedBody(pieces: readonly Uint8Array[]): RequestBody {
+  let bytes = 0;
+  for (const p of pieces) bytes += p.length;
+  if (bytes < BLOB_BODY_BYTES) return concatBytes(pieces);
+  const cut: Uint8Array[] = [];
+  for (const p of pieces) {
+    for (let at = 0; at < p.length; at += PART_BYTES) cut.push(p.subarray(at, at + PART_BYTES));
+  }
+  const scratch = new Uint8Array(PART_BYTES);
+  const parts: Blob[] = [];
+  for (const part of joinedParts(cut, PART_BYTES, () => scratch)) {
+    parts.push(new Blob([part as Uint8Array<ArrayBuffer>])); // copies the bytes now
+  }
+  return new Blob(parts);
 }
 
 function describeFetchError(err: unknown): string {

@@ -16,6 +16,7 @@ import {
 } from "../../tests/fakes/otlp_sink.ts";
 import { FAST_RETRY, parseConfig, startExporter } from "./_test_helpers.ts";
 import { OtlpHttpSender, statusMessage, userAgent } from "./exporter.ts";
+import type { RequestBody } from "./transport.ts";
 
 const LABELS = { exporter: "otlp_http" };
 
@@ -521,6 +522,13 @@ Deno.test("otlp_http: without proxy_url, HTTP_PROXY and NO_PROXY from the enviro
   }
 });
 
+/** A compressed body, which is always bytes (only an uncompressed one is a Blob). */
+async function compressedBody(body: Promise<RequestBody>): Promise<Uint8Array> {
+  const b = await body;
+  assert.ok(b instanceof Uint8Array);
+  return b;
+}
+
 Deno.test("otlp_http: a batch is encoded and compressed once, however often it is retried", async () => {
   const config = parseConfig({ endpoint: "http://127.0.0.1:1", compression: "gzip" });
   const t = await startExporter({ endpoint: "http://127.0.0.1:1" });
@@ -535,10 +543,10 @@ Deno.test("otlp_http: a batch is encoded and compressed once, however often it i
     // Bytes read back from a persistent queue are sent as they are, not encoded again.
     const stored = encodeLogsRequest(sampleLogs(3));
     const expected = stored.slice();
-    const fromQueue = await sender.body(sampleLogs(20), stored);
+    const fromQueue = await compressedBody(sender.body(sampleLogs(20), stored));
     assert.deepEqual(new Uint8Array(zlib.gunzipSync(fromQueue)), expected);
     // Once those bytes were used up, a new attempt encodes the logs.
-    const again = await sender.body(logs2, new Uint8Array(0));
+    const again = await compressedBody(sender.body(logs2, new Uint8Array(0)));
     assert.deepEqual(new Uint8Array(zlib.gunzipSync(again)), encodeLogsRequest(logs2));
   } finally {
     await sender.shutdown();
@@ -563,7 +571,7 @@ Deno.test("otlp_http: a protobuf body made in parts (many resources, worker runn
       resourceLogs: Array.from({ length: 12 }, () => sampleLogs(800).resourceLogs).flat(),
     };
     const expected = encodeLogsRequest(logs);
-    const body = await sender.body(logs);
+    const body = await compressedBody(sender.body(logs));
     assert.deepEqual(new Uint8Array(zlib.gunzipSync(body)), expected);
     // One gzip member: its trailer's ISIZE counts the whole request.
     const isize = new DataView(body.buffer, body.byteOffset + body.length - 4, 4);
@@ -585,15 +593,69 @@ Deno.test("otlp_http: a batch held encoded goes out as its bytes and keeps them 
       bytes.subarray(300_000),
     ];
     const encoded = new EncodedLogs(pieces, logRecordCount(logs));
-    const body = await sender.body(encoded);
+    const body = await compressedBody(sender.body(encoded));
     assert.deepEqual(new Uint8Array(zlib.gunzipSync(body)), bytes);
     // The worker got copies: the batch still holds its bytes (a retry after a failed
     // compression, or a second exporter, reads them again).
     assert.equal(pieces[1]!.byteLength, 299_000);
-    const other = await sender.body(cloneLogs(encoded));
+    const other = await compressedBody(sender.body(cloneLogs(encoded)));
     assert.deepEqual(new Uint8Array(zlib.gunzipSync(other)), bytes);
     assert.deepEqual(encoded.resourceLogs, logs.resourceLogs);
   } finally {
     await sender.shutdown();
+  }
+});
+
+Deno.test("otlp_http: uncompressed, a large batch held encoded is sent from its pieces with its length, the same bytes on a retry, on both transports", async () => {
+  const c = await certs();
+  for (const tls of [false, true]) {
+    const sink = await startOtlpSink(tls ? { tls: { certs: c } } : {});
+    try {
+      sink.script({ kind: "status", status: 503 });
+      const t = await startExporter({
+        endpoint: sink.url,
+        compression: "none",
+        retry_on_failure: FAST_RETRY,
+        // Only the node:https transport can skip the check.
+        ...(tls ? { tls: { insecure_skip_verify: true } } : {}),
+      });
+      const logs = sampleLogs(10_000); // 2.1 MB: over the size sent as a Blob
+      const bytes = encodeLogsRequest(logs);
+      // Pieces as the stanza adapter makes them (views into larger buffers), and one larger
+      // than a part.
+      const pieces = [
+        bytes.subarray(0, 1000),
+        bytes.subarray(1000, 300_000),
+        bytes.subarray(300_000, 1_000_000),
+        bytes.subarray(1_000_000),
+      ];
+      const encoded = new EncodedLogs(pieces, logRecordCount(logs));
+      await t.exporter.consume(encoded, {});
+      await t.exporter.shutdown();
+      const what = tls ? "node:https" : "fetch";
+      assert.equal(sink.requests.length, 2, what);
+      for (const req of sink.requests) {
+        assert.equal(req.rawBody.length, bytes.length, what);
+        assert.ok(req.rawBody.every((b, i) => b === bytes[i]), what);
+        assert.equal(req.headers["content-length"], String(bytes.length), what);
+        assert.equal(req.headers["transfer-encoding"], undefined, what);
+        assert.equal(req.headers["content-encoding"], undefined, what);
+      }
+      // The body is a Blob of the pieces (fetch reads it while sending), not joined bytes;
+      // a small one is bytes.
+      const sender = new OtlpHttpSender(
+        t.settings,
+        parseConfig({ endpoint: sink.url, compression: "none" }),
+      );
+      const body = await sender.body(encoded);
+      assert.ok(body instanceof Blob);
+      assert.equal(body.size, bytes.length);
+      assert.ok(await sender.body(sampleLogs(10)) instanceof Uint8Array);
+      // The batch still holds its bytes, for another exporter.
+      assert.equal(pieces[1]!.byteLength, 299_000);
+      assert.equal(logRecordCount(encoded), 10_000);
+    } finally {
+      await sink.stop();
+    }
   }
 });

@@ -6,7 +6,13 @@
  */
 
 import type { OtlpHttpConfig } from "./config.ts";
-import { concatLimited, type HttpAnswer, readPem, type Transport } from "./transport.ts";
+import {
+  concatLimited,
+  type HttpAnswer,
+  readPem,
+  type RequestBody,
+  type Transport,
+} from "./transport.ts";
 
 /**
  * Creates the client. `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` are honoured by Deno itself when
@@ -76,13 +82,13 @@ export class FetchTransport implements Transport {
 
   async post(
     url: string,
-    body: Uint8Array,
+    body: RequestBody,
     headers: Record<string, string>,
     signal: AbortSignal,
   ): Promise<HttpAnswer> {
     const resp = await fetch(url, {
       method: "POST",
-      body: body as Uint8Array<ArrayBuffer>,
+      body: body as Uint8Array<ArrayBuffer> | Blob,
       headers,
       client: this.#client,
       signal,

@@ -17,6 +17,7 @@ import {
   type HttpAnswer,
   nodeTlsKeys,
   readPem,
+  type RequestBody,
   type Transport,
 } from "./transport.ts";
 
@@ -90,6 +91,17 @@ export class NodeTlsTransport implements Transport {
   }
 
   post(
+    url: string,
+    body: RequestBody,
+    headers: Record<string, string>,
+    signal: AbortSignal,
+  ): Promise<HttpAnswer> {
+    return body instanceof Blob
+      ? body.bytes().then((bytes) => this.#post(url, bytes, headers, signal))
+      : this.#post(url, body, headers, signal);
+  }
+
+  #post(
     url: string,
     body: Uint8Array,
     headers: Record<string, string>,
