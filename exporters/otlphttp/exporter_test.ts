@@ -651,6 +651,7 @@ Deno.test("otlp_http: uncompressed, a large batch held encoded is sent from its 
       assert.ok(body instanceof Blob);
       assert.equal(body.size, bytes.length);
       assert.ok(await sender.body(sampleLogs(10)) instanceof Uint8Array);
+      await sender.shutdown();
       // The batch still holds its bytes, for another exporter.
       assert.equal(pieces[1]!.byteLength, 299_000);
       assert.equal(logRecordCount(encoded), 10_000);
