@@ -86,26 +86,38 @@ export function joinPieces(pieces: readonly Uint8Array[]): Uint8Array {
 }
 
 /**
- * The pieces copied into buffers of about `size` bytes each (the caller owns them): from
- * `buffer(bytes)`, which returns at least that many bytes, or new ones.
+ * The pieces copied into parts of `size` bytes each, the last one smaller (a piece may span
+ * parts). Each part is written into `buffer(bytes)`, which returns at least that many bytes
+ * (the caller owns them: a reused buffer is fine once the part was used), or a new one.
  */
 export function* joinedParts(
   pieces: readonly Uint8Array[],
   size: number,
   buffer: (bytes: number) => Uint8Array = (bytes) => new Uint8Array(bytes),
 ): Generator<Uint8Array> {
-  for (let i = 0; i < pieces.length;) {
-    let j = i;
-    let bytes = 0;
-    while (j < pieces.length && (j === i || bytes + pieces[j]!.length <= size)) {
-      bytes += pieces[j++]!.length;
+  let left = 0;
+  for (const p of pieces) left += p.length;
+  let part: Uint8Array | undefined;
+  let filled = 0;
+  for (const piece of pieces) {
+    for (let at = 0; at < piece.length;) {
+      // A part once yielded is not looked at again: the caller may have moved its buffer.
+      if (part === undefined) {
+        const bytes = Math.min(size, left);
+        part = buffer(bytes).subarray(0, bytes);
+        filled = 0;
+      }
+      const n = Math.min(piece.length - at, part.length - filled);
+      part.set(piece.subarray(at, at + n), filled);
+      at += n;
+      filled += n;
+      left -= n;
+      if (filled === part.length) {
+        const full = part;
+        part = undefined;
+        yield full;
+      }
     }
-    const part = buffer(bytes);
-    for (let off = 0; i < j; i++) {
-      part.set(pieces[i]!, off);
-      off += pieces[i]!.length;
-    }
-    yield part.subarray(0, bytes);
   }
 }
 

@@ -61,11 +61,29 @@ Deno.test("EncodedLogs: batches still encoded join as bytes; any other joins not
   assert.equal(concatEncoded([encoded(a), read]), undefined);
 });
 
-Deno.test("joinedParts: copies of about the size asked, together the whole encoding", () => {
+Deno.test("joinedParts: copies of the size asked (the last smaller), together the whole encoding", () => {
   const bytes = encodeLogsRequest(randomLogs(5, { maxRecords: 20 }));
+  assert.ok(bytes.length > 700);
   const pieces = [bytes.subarray(0, 10), bytes.subarray(10, 500), bytes.subarray(500)];
   const parts = [...joinedParts(pieces, 100)];
   assert.deepEqual(joinPieces(parts), bytes);
+  assert.deepEqual(parts.map((p) => p.length), [
+    ...Array(Math.floor(bytes.length / 100)).fill(100),
+    ...(bytes.length % 100 ? [bytes.length % 100] : []),
+  ], "pieces larger than a part are cut");
   for (const p of parts) assert.notEqual(p.buffer, bytes.buffer, "a copy");
   assert.deepEqual(decodeLogsRequest(joinPieces(parts)), decodeLogsRequest(bytes));
+  // One reused buffer: each part is written once the previous one was used.
+  const scratch = new Uint8Array(128);
+  const viaScratch: Uint8Array[] = [];
+  for (const p of joinedParts(pieces, 100, () => scratch)) viaScratch.push(p.slice());
+  assert.deepEqual(joinPieces(viaScratch), bytes);
+  // Buffers the caller moves away (to the compression worker) as each part comes.
+  const moved: Uint8Array[] = [];
+  for (const p of joinedParts(pieces, 100)) {
+    moved.push(p.slice());
+    structuredClone(p.buffer, { transfer: [p.buffer as ArrayBuffer] });
+  }
+  assert.deepEqual(joinPieces(moved), bytes);
+  assert.deepEqual([...joinedParts([], 100)], []);
 });

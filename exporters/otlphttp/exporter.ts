@@ -358,7 +358,7 @@ function* encodeInParts(
 }
 
 /**
- * A batch still held encoded, as parts of about {@linkcode PART_BYTES} each in the
+ * A batch still held encoded, as parts of {@linkcode PART_BYTES} each in the
  * compressor's buffers; else undefined.
  */
 function encodedParts(logs: Logs, compressor: Compressor): Iterable<Uint8Array> | undefined {
@@ -372,7 +372,7 @@ function encodedParts(logs: Logs, compressor: Compressor): Iterable<Uint8Array> 
 const BLOB_BODY_BYTES = 1024 * 1024;
 
 /**
- * An uncompressed body from its pieces: joined when small; else a `Blob` of parts of about
+ * An uncompressed body from its pieces: joined when small; else a `Blob` of parts of
  * {@linkcode PART_BYTES}, each copied into the Blob through one reused buffer (`fetch` reads a
  * Blob part by part, and many small parts cost more than the copy). The Blob holds its own
  * copy: a retry sends it again, and the pieces stay as they were for other readers.
@@ -381,13 +381,9 @@ function uncompressedBody(pieces: readonly Uint8Array[]): RequestBody {
   let bytes = 0;
   for (const p of pieces) bytes += p.length;
   if (bytes < BLOB_BODY_BYTES) return concatBytes(pieces);
-  const cut: Uint8Array[] = [];
-  for (const p of pieces) {
-    for (let at = 0; at < p.length; at += PART_BYTES) cut.push(p.subarray(at, at + PART_BYTES));
-  }
   const scratch = new Uint8Array(PART_BYTES);
   const parts: Blob[] = [];
-  for (const part of joinedParts(cut, PART_BYTES, () => scratch)) {
+  for (const part of joinedParts(pieces, PART_BYTES, () => scratch)) {
     parts.push(new Blob([part as Uint8Array<ArrayBuffer>])); // copies the bytes now
   }
   return new Blob(parts);
