@@ -10,7 +10,8 @@
  * loop's p99 delay measured inside it (`OTELCOL_DENO_LOOP_DELAY_FILE`, see
  * core/telemetry/loop_delay.ts). Baselines on the same files in the same run: `cat`,
  * `gzip -1`, `gzip -6`, `zstd -1`; at a steady rate, `gzip -6` and `gzip -1` of the lines
- * written while measured, as a share of a core over the same time.
+ * written while measured, as a share of a core over the same time, and `steady_floor.ts` (the
+ * least a Deno program does for the job: tail, compress, POST) under the same load.
  *
  * Modes: `drain` (a backlog, with gzip, zstd and none, and gzip without `batch`), `steady`
  * (lines appended at a rate across 20 files with kubelet-style rotation), `idle` (many
@@ -373,79 +374,191 @@ async function drain(corpus: Corpus, compression: string, batch = WITH_BATCH): P
   }
 }
 
-/** Appends `rate` lines/s across 20 files, rotating each as kubelet does. */
-async function steady(): Promise<string> {
-  const dir = await Deno.makeTempDir({ prefix: "agent-e2e-" });
-  const sink = await Sink.start();
-  const files = 20;
-  const maxFiles = 5; // kubelet: containerLogMaxFiles
-  const logs: { dir: string; size: number; rotated: string[]; w: CriWriter }[] = [];
-  for (let f = 0; f < files; f++) {
-    const d = `${dir}/pods/bench_steady-${f}_${crypto.randomUUID()}/app`;
+/** One of the steady mode's container logs and its kubelet-style rotation state. */
+interface SteadyLog {
+  dir: string;
+  size: number;
+  rotated: string[];
+  w: CriWriter;
+}
+
+/** 20 empty container logs under `<root>/pods`. */
+async function steadyLogs(root: string): Promise<SteadyLog[]> {
+  const logs: SteadyLog[] = [];
+  for (let f = 0; f < 20; f++) {
+    const d = `${root}/pods/bench_steady-${f}_${crypto.randomUUID()}/app`;
     await Deno.mkdir(d, { recursive: true });
     await Deno.writeTextFile(`${d}/0.log`, "");
     logs.push({ dir: d, size: 0, rotated: [], w: new CriWriter(7000 + f, f * 100_000_000) });
   }
-  const c = await Collector.start(firstCompression(dir, `${dir}/pods/*/*/*.log`, sink.port));
+  return logs;
+}
+
+/** What a steady load measured of the process tailing it. */
+interface SteadyFigures {
+  /** CPU of the process as a share of one core over the measured window. */
+  cpuPct: number;
+  peakRssMiB: number;
+  /** Records and bytes written in all, the warm-up included. */
+  records: number;
+  bytes: number;
+  rotations: number;
+  /** The lines written while measured. */
+  measured: Uint8Array;
+  wallS: number;
+}
+
+/**
+ * Appends `STEADY_RATE` lines/s across `logs`, rotating each as kubelet does, and measures
+ * process `pid` from the end of a warm-up for `STEADY_SECONDS`.
+ */
+async function steadyLoad(logs: SteadyLog[], pid: number): Promise<SteadyFigures> {
+  const maxFiles = 5; // kubelet: containerLogMaxFiles
   const enc = new TextEncoder();
-  let written = 0, rotations = 0;
+  let records = 0, bytesWritten = 0, rotations = 0;
   const tickMs = 100;
   const perTick = STEADY_RATE * tickMs / 1000;
   const warmupS = 3;
   let cpu0 = 0, t0 = 0;
-  // What was written while measured: the baseline compresses the same lines.
   const measured: Uint8Array[] = [];
-  try {
-    const start = performance.now();
-    for (let tick = 0;; tick++) {
-      const due = start + tick * tickMs;
-      const now = performance.now();
-      if (now < due) await sleep(due - now);
-      const elapsed = (performance.now() - start) / 1000;
-      if (t0 === 0 && elapsed >= warmupS) {
-        cpu0 = c.cpu();
-        t0 = performance.now();
-      }
-      if (elapsed >= warmupS + STEADY_SECONDS) break;
-      for (let f = 0; f < files; f++) {
-        const l = logs[f]!;
-        const n = Math.round(perTick * (f + 1) / files) - Math.round(perTick * f / files);
-        const before = l.w.records;
-        const bytes = enc.encode(l.w.text(n));
-        written += l.w.records - before;
-        await Deno.writeFile(`${l.dir}/0.log`, bytes, { append: true });
-        if (t0 !== 0) measured.push(bytes);
-        l.size += bytes.length;
-        if (l.size >= ROTATE_BYTES) {
-          const stamp = new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(
-            0,
-            15,
-          );
-          const rotated = `${l.dir}/0.log.${stamp}.${rotations++}`;
-          await Deno.rename(`${l.dir}/0.log`, rotated);
-          await Deno.writeTextFile(`${l.dir}/0.log`, "");
-          l.rotated.push(rotated);
-          if (l.rotated.length > maxFiles - 1) await Deno.remove(l.rotated.shift()!);
-          l.size = 0;
-        }
+  const start = performance.now();
+  for (let tick = 0;; tick++) {
+    const due = start + tick * tickMs;
+    const now = performance.now();
+    if (now < due) await sleep(due - now);
+    const elapsed = (performance.now() - start) / 1000;
+    if (t0 === 0 && elapsed >= warmupS) {
+      cpu0 = cpuSeconds(pid);
+      t0 = performance.now();
+    }
+    if (elapsed >= warmupS + STEADY_SECONDS) break;
+    for (let f = 0; f < logs.length; f++) {
+      const l = logs[f]!;
+      const n = Math.round(perTick * (f + 1) / logs.length) -
+        Math.round(perTick * f / logs.length);
+      const before = l.w.records;
+      const bytes = enc.encode(l.w.text(n));
+      records += l.w.records - before;
+      bytesWritten += bytes.length;
+      await Deno.writeFile(`${l.dir}/0.log`, bytes, { append: true });
+      if (t0 !== 0) measured.push(bytes);
+      l.size += bytes.length;
+      if (l.size >= ROTATE_BYTES) {
+        const stamp = new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
+        const rotated = `${l.dir}/0.log.${stamp}.${rotations++}`;
+        await Deno.rename(`${l.dir}/0.log`, rotated);
+        await Deno.writeTextFile(`${l.dir}/0.log`, "");
+        l.rotated.push(rotated);
+        if (l.rotated.length > maxFiles - 1) await Deno.remove(l.rotated.shift()!);
+        l.size = 0;
       }
     }
-    const cpuS = c.cpu() - cpu0;
-    const wallS = (performance.now() - t0) / 1000;
-    const rss = memMiB(c.pid, "VmHWM");
-    const got = await sink.until((s) => s.records >= written, 30_000, "the steady lines").catch(
-      async () => await sink.stats(),
+  }
+  const wallS = (performance.now() - t0) / 1000;
+  return {
+    cpuPct: (cpuSeconds(pid) - cpu0) / wallS * 100,
+    peakRssMiB: memMiB(pid, "VmHWM"),
+    records,
+    bytes: bytesWritten,
+    rotations,
+    measured: concatBytes(measured),
+    wallS,
+  };
+}
+
+/** `steady_floor.ts` as its own process: the least a Deno program does for the steady job. */
+class Floor {
+  static async start(root: string, port: number, compression: string): Promise<Floor> {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-read",
+        "--allow-net",
+        repoPath("bench/steady_floor.ts"),
+        root,
+        `http://127.0.0.1:${port}`,
+        compression,
+      ],
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    const floor = new Floor(child);
+    while (!floor.#out.includes("ready")) {
+      const { value, done } = await floor.#reader.read();
+      if (done) throw new Error("steady_floor.ts exited before it was ready");
+      floor.#out += value;
+    }
+    return floor;
+  }
+
+  #out = "";
+  readonly #reader: ReadableStreamDefaultReader<string>;
+  private constructor(readonly child: Deno.ChildProcess) {
+    this.#reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  }
+
+  get pid(): number {
+    return this.child.pid;
+  }
+
+  /** Stops it; the bytes it read. */
+  async stop(): Promise<number> {
+    this.child.kill("SIGTERM");
+    for (;;) {
+      const { value, done } = await this.#reader.read();
+      if (done) break;
+      this.#out += value;
+    }
+    await this.child.status;
+    return Number(this.#out.match(/read (\d+)/)?.[1] ?? NaN);
+  }
+}
+
+/**
+ * The collector tailing `STEADY_RATE` lines/s across 20 files with kubelet rotation, then the
+ * floor program on a second set of files under the same load.
+ */
+async function steady(): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "agent-e2e-" });
+  const sink = await Sink.start();
+  const compression = COMPRESSIONS[0]!;
+  try {
+    const collectorRoot = `${dir}/collector`;
+    const logs = await steadyLogs(collectorRoot);
+    const c = await Collector.start(
+      firstCompression(collectorRoot, `${collectorRoot}/pods/*/*/*.log`, sink.port),
     );
+    let run: SteadyFigures, got: SinkStats;
+    try {
+      run = await steadyLoad(logs, c.pid);
+      got = await sink.until((s) => s.records >= run.records, 30_000, "the steady lines").catch(
+        async () => await sink.stats(),
+      );
+    } finally {
+      await c.stop();
+    }
+    const floorRoot = `${dir}/floor`;
+    const floorLogs = await steadyLogs(floorRoot);
+    const floor = await Floor.start(`${floorRoot}/pods`, sink.port, compression);
+    let floorRun: SteadyFigures, floorRead: number;
+    try {
+      floorRun = await steadyLoad(floorLogs, floor.pid);
+      await sleep(1000); // a few polls, for the last lines
+    } finally {
+      floorRead = await floor.stop();
+    }
     const lines = `${dir}/measured.log`;
-    await Deno.writeFile(lines, concatBytes(measured));
-    const share = async (cmd: string) => (await tool(cmd, `${cmd} -c`, [lines])).cpuS / wallS * 100;
-    return `steady ${STEADY_RATE} lines/s across ${files} files for ${STEADY_SECONDS} s ` +
-      `(${rotations} rotations): ${(cpuS / wallS * 100).toFixed(1)} % of one core, ` +
-      `peak RSS ${rss.toFixed(0)} MiB; ${got.records}/${written} lines delivered; ` +
+    await Deno.writeFile(lines, run.measured);
+    const share = async (cmd: string) =>
+      (await tool(cmd, `${cmd} -c`, [lines])).cpuS / run.wallS * 100;
+    return `steady ${STEADY_RATE} lines/s across 20 files for ${STEADY_SECONDS} s ` +
+      `(${run.rotations} rotations): ${run.cpuPct.toFixed(1)} % of one core, ` +
+      `peak RSS ${run.peakRssMiB.toFixed(0)} MiB; ${got.records}/${run.records} lines delivered; ` +
       `the same lines through \`gzip -6\` alone: ${(await share("gzip -6")).toFixed(1)} %, ` +
-      `\`gzip -1\`: ${(await share("gzip -1")).toFixed(1)} % of one core`;
+      `\`gzip -1\`: ${(await share("gzip -1")).toFixed(1)} % of one core; the least a Deno ` +
+      `program does for the same job (steady_floor.ts: tail, ${compression}, POST): ` +
+      `${floorRun.cpuPct.toFixed(1)} % of one core, ${floorRead}/${floorRun.bytes} bytes read`;
   } finally {
-    await c.stop();
     await sink.stop();
     await Deno.remove(dir, { recursive: true });
   }
