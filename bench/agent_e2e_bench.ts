@@ -11,7 +11,9 @@
  * core/telemetry/loop_delay.ts). Baselines on the same files in the same run: `cat`,
  * `gzip -1`, `gzip -6`, `zstd -1`; at a steady rate, `gzip -6` and `gzip -1` of the lines
  * written while measured, as a share of a core over the same time, and `steady_floor.ts` (the
- * least a Deno program does for the job: tail, compress, POST) under the same load.
+ * least a Deno program does for the job: tail, compress, POST) under the same load; idle, the
+ * same program polling the same files without compression (its RSS: the least a Deno program
+ * holding them needs).
  *
  * Modes: `drain` (a backlog, with gzip, zstd and none, and gzip without `batch`), `steady`
  * (lines appended at a rate across 20 files with kubelet-style rotation), `idle` (many
@@ -564,26 +566,56 @@ async function steady(): Promise<string> {
   }
 }
 
+/** CPU over `IDLE_SECONDS` from `IDLE_FROM_S` on, and RSS at the end, of process `pid`. */
+async function idleWindow(
+  pid: number,
+): Promise<{ cpuPct: number; rssMiB: number; peakMiB: number }> {
+  await sleep(IDLE_FROM_S * 1000);
+  const cpu0 = cpuSeconds(pid);
+  const t0 = performance.now();
+  await sleep(IDLE_SECONDS * 1000);
+  const cpuPct = (cpuSeconds(pid) - cpu0) / ((performance.now() - t0) / 1000) * 100;
+  // After the memory reducer gave pooled pages back: the RSS an idle node settles at.
+  return { cpuPct, rssMiB: memMiB(pid, "VmRSS"), peakMiB: memMiB(pid, "VmHWM") };
+}
+
+/**
+ * The collector once it read `IDLE_FILES` files that then stay unchanged; then, on the same
+ * files, the floor program without compression (no worker): the least memory a Deno program
+ * tailing them holds.
+ */
 async function idle(): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "agent-e2e-" });
   const corpus = await makeCorpus(dir, IDLE_FILES, 10, 3);
   const sink = await Sink.start();
-  const c = await Collector.start(firstCompression(dir, `${corpus.podsDir}/*/*/*.log`, sink.port));
   try {
-    await sink.until((s) => s.records >= corpus.records, 120_000, "the idle files' lines");
-    await sleep(IDLE_FROM_S * 1000);
-    const cpu0 = c.cpu();
-    const t0 = performance.now();
-    await sleep(IDLE_SECONDS * 1000);
-    const cpuS = c.cpu() - cpu0;
-    const wallS = (performance.now() - t0) / 1000;
-    // After the memory reducer gave pooled pages back: the RSS an idle node settles at.
+    const c = await Collector.start(
+      firstCompression(dir, `${corpus.podsDir}/*/*/*.log`, sink.port),
+    );
+    let agent;
+    try {
+      await sink.until((s) => s.records >= corpus.records, 120_000, "the idle files' lines");
+      agent = await idleWindow(c.pid);
+    } finally {
+      await c.stop();
+    }
+    const sent = (await sink.stats()).requests;
+    const floor = await Floor.start(corpus.podsDir, sink.port, "none");
+    let least, read;
+    try {
+      await sink.until((s) => s.requests > sent, 120_000, "the floor's first request");
+      least = await idleWindow(floor.pid);
+    } finally {
+      read = await floor.stop();
+    }
     return `idle, ${IDLE_FILES} unchanged files for ${IDLE_SECONDS} s from ${IDLE_FROM_S} s ` +
-      `after they were read: ${(cpuS / wallS * 100).toFixed(2)} % of one core, RSS ${
-        memMiB(c.pid, "VmRSS").toFixed(0)
-      } MiB at the end (peak ${memMiB(c.pid, "VmHWM").toFixed(0)} MiB)`;
+      `after they were read: ${agent.cpuPct.toFixed(2)} % of one core, RSS ${
+        agent.rssMiB.toFixed(0)
+      } MiB at the end (peak ${agent.peakMiB.toFixed(0)} MiB); the same files polled by ` +
+      `steady_floor.ts without compression: ${least.cpuPct.toFixed(2)} %, RSS ${
+        least.rssMiB.toFixed(0)
+      } MiB (peak ${least.peakMiB.toFixed(0)} MiB), ${read}/${corpus.bytes} bytes read`;
   } finally {
-    await c.stop();
     await sink.stop();
     await Deno.remove(dir, { recursive: true });
   }
