@@ -1,10 +1,10 @@
 /**
- * The least a Deno program does for the agent's steady job, a baseline for
- * `agent_e2e_bench.ts`'s steady mode: every 200 ms (filelog's `poll_interval`) it lists
- * `<root>/*\/*\/*.log`, reads what each file gained with synchronous ops (kept open by inode,
- * so a file renamed away by rotation is read to its end), and POSTs what the poll read as one
- * OTLP log record, compressed as `--compression` says in a worker. No line splitting, no
- * parsing, no per-line encoding, no checkpoints, no batching beyond the poll.
+ * The least a Deno program does for the node agent's job, a baseline for
+ * `agent_e2e_bench.ts`'s steady and idle modes: every 200 ms (filelog's `poll_interval`) it
+ * lists `<root>/*\/*\/*.log`, reads what each file gained with synchronous ops (kept open by
+ * inode, so a file renamed away by rotation is read to its end), and POSTs what the poll read as
+ * one OTLP log record, compressed in a worker (`gzip`, `zstd`) or not (`none`). No line
+ * splitting, no parsing, no per-line encoding, no checkpoints, no batching beyond the poll.
  *
  * Prints `ready` on stdout once running and, on SIGTERM, `read <bytes>` before it exits.
  *
