@@ -131,7 +131,6 @@ Deno.test("a second signal forces exit without waiting for the drain", async () 
     });
     let exited = false;
     const status = child.status.finally(() => exited = true);
-    // The first batch is stuck in the 60 s exporter once the collector reports ready.
     const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
     let seen = "";
     const until = async (text: string) => {
@@ -141,7 +140,9 @@ Deno.test("a second signal forces exit without waiting for the drain", async () 
         seen += value;
       }
     };
-    await until("Everything is ready");
+    // Not before the first batch is stuck in the 60 s exporter: a SIGTERM that came before the
+    // receiver sent anything would find nothing to drain, and the collector would exit 0.
+    await until("capture: holding a batch");
     const first = performance.now();
     child.kill("SIGTERM");
     await until("Received SIGTERM");

@@ -149,7 +149,11 @@ export const captureFactory: ExporterFactory<CaptureConfig> = {
         return Promise.resolve();
       },
       async consume(logs: Logs, _ctx: ConsumeContext) {
-        if (config.delayMs > 0) await new Promise((r) => setTimeout(r, config.delayMs));
+        if (config.delayMs > 0) {
+          // Subprocess tests wait for this line: from here a batch is in flight.
+          settings.logger.info("capture: holding a batch", { delay_ms: config.delayMs });
+          await new Promise((r) => setTimeout(r, config.delayMs));
+        }
         if (!CAPTURED.has(key)) CAPTURED.set(key, []);
         CAPTURED.get(key)!.push(logs);
         if (out) await out.write(new TextEncoder().encode(bodies(logs).join("\n") + "\n"));
