@@ -33,6 +33,16 @@ import { loopDelayQuantile, type LoopDelaySnapshot } from "../core/telemetry/loo
 import { CollectorProcess } from "../tests/fakes/collector_process.ts";
 import { CriWriter } from "../tests/fakes/cri_writer.ts";
 import { repoPath } from "../tests/fakes/run.ts";
+import {
+  cpuSeconds,
+  hasCommand,
+  memMiB,
+  type Row,
+  Sink,
+  type SinkStats,
+  sleep,
+  tool,
+} from "./processes.ts";
 
 // ---------------------------------------------------------------- arguments
 
@@ -107,93 +117,7 @@ export async function makeCorpus(
   return { podsDir, files: paths, lines: total, records, bytes };
 }
 
-// ---------------------------------------------------------------- processes
-
-const CLK_TCK = Number(
-  new TextDecoder().decode(
-    (await new Deno.Command("getconf", { args: ["CLK_TCK"] }).output()).stdout,
-  )
-    .trim(),
-) || 100;
-
-/** CPU seconds (user + system, all threads) of a process. */
-export function cpuSeconds(pid: number): number {
-  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(f[11]) + Number(f[12])) / CLK_TCK;
-}
-
-/** A field of /proc/PID/status in MiB (VmHWM, VmRSS). */
-export function memMiB(pid: number, field: string): number {
-  const m = Deno.readTextFileSync(`/proc/${pid}/status`).match(new RegExp(`${field}:\\s+(\\d+)`));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
-
-/** A loopback TCP port that was free a moment ago. */
-export function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-interface SinkStats {
-  requests: number;
-  records: number;
-  bytes: number;
-  unique: number;
-  duplicates: number;
-}
-
-export class Sink {
-  static async start(track = 0): Promise<Sink> {
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-net", repoPath("bench/agent_sink.ts"), "--track", String(track)],
-      stdout: "piped",
-      stderr: "inherit",
-    }).spawn();
-    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    let text = "";
-    while (!/port (\d+)/.test(text)) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error("sink exited");
-      text += value;
-    }
-    reader.releaseLock();
-    child.stdout.cancel().catch(() => {});
-    return new Sink(child, Number(text.match(/port (\d+)/)![1]));
-  }
-  private constructor(readonly child: Deno.ChildProcess, readonly port: number) {}
-
-  async stats(): Promise<SinkStats> {
-    const r = await fetch(`http://127.0.0.1:${this.port}/stats`);
-    return await r.json();
-  }
-
-  /** Polls until `pred` holds; throws after `timeoutMs`. */
-  async until(
-    pred: (s: SinkStats) => boolean,
-    timeoutMs: number,
-    what: string,
-  ): Promise<SinkStats> {
-    const t0 = performance.now();
-    for (;;) {
-      const s = await this.stats();
-      if (pred(s)) return s;
-      if (performance.now() - t0 > timeoutMs) {
-        throw new Error(`timed out waiting for ${what}: ${JSON.stringify(s)}`);
-      }
-      await sleep(50);
-    }
-  }
-
-  async stop(): Promise<void> {
-    this.child.kill("SIGKILL");
-    await this.child.status;
-  }
-}
+// ---------------------------------------------------------------- the collector
 
 export interface CollectorOptions {
   dir: string;
@@ -286,41 +210,6 @@ class Collector {
     }
     return undefined;
   }
-}
-
-// ---------------------------------------------------------------- baselines
-
-/** One row of a figures table: wall and CPU seconds, optional memory and loop delay. */
-export interface Row {
-  what: string;
-  wallS: number;
-  cpuS: number;
-  rssMiB?: number;
-  loopP99Ms?: number;
-  note?: string;
-}
-
-/** Runs `cmd` on `files` (output discarded); wall seconds and bash's CPU `times`. */
-export async function tool(what: string, cmd: string, files: string[]): Promise<Row> {
-  const quoted = files.map((f) => `'${f}'`).join(" ");
-  const t0 = performance.now();
-  const out = await new Deno.Command("bash", {
-    args: ["-c", `${cmd} ${quoted} > /dev/null; times`],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const wallS = (performance.now() - t0) / 1000;
-  const lines = new TextDecoder().decode(out.stdout).trim().split("\n");
-  const times = [...lines.at(-1)!.matchAll(/(\d+)m([\d.]+)s/g)].map((m) =>
-    Number(m[1]) * 60 + Number(m[2])
-  );
-  return { what, wallS, cpuS: times[0]! + times[1]! };
-}
-
-async function hasCommand(name: string): Promise<boolean> {
-  const r = await new Deno.Command("bash", { args: ["-c", `command -v ${name}`], stdout: "null" })
-    .output();
-  return r.success;
 }
 
 // ---------------------------------------------------------------- modes

@@ -48,13 +48,12 @@ import { loopDelayQuantile, type LoopDelaySnapshot } from "../core/telemetry/loo
 import { sampleLogs } from "../core/pdata/testing.ts";
 import { CollectorProcess } from "../tests/fakes/collector_process.ts";
 import { repoPath } from "../tests/fakes/run.ts";
-import { cpuSeconds, freePort, memMiB, Sink, tool } from "./agent_e2e_bench.ts";
+import { cpuSeconds, freePort, memMiB, Sink, sleep, tool } from "./processes.ts";
 
 const RECORDS_PER_REQUEST = 1000;
 const WARMUP_S = 3;
 const HEADERS = { "content-type": "application/x-protobuf", "content-encoding": "gzip" };
 const self = new URL(import.meta.url).pathname;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function arg(name: string, def: string): string {
   const i = Deno.args.indexOf(`--${name}`);

@@ -31,7 +31,7 @@ import { parseK8sAttributesConfig } from "../processors/k8sattributes/config.ts"
 import { K8sAttributesProcessor } from "../processors/k8sattributes/processor.ts";
 import { FakeKubeApi, type KObject, podFixture } from "../tests/fakes/kube_api.ts";
 import { CollectorProcess } from "../tests/fakes/collector_process.ts";
-import { cpuSeconds, freePort, Sink } from "./agent_e2e_bench.ts";
+import { cpuSeconds, freePort, Sink } from "./processes.ts";
 import { gatewayConfig } from "./gateway_e2e_bench.ts";
 
 const self = new URL(import.meta.url).pathname;
