@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { concatBytes } from "./bytes.ts";
+import { concatBytes, totalLength } from "./bytes.ts";
 
 Deno.test("concatBytes joins chunks in order; one chunk comes back as it is; none gives empty", () => {
   const a = new Uint8Array([1, 2]);
@@ -9,4 +9,9 @@ Deno.test("concatBytes joins chunks in order; one chunk comes back as it is; non
   );
   assert.equal(concatBytes([a]), a);
   assert.deepEqual(concatBytes([]), new Uint8Array(0));
+});
+
+Deno.test("totalLength adds the chunks' lengths", () => {
+  assert.equal(totalLength([new Uint8Array(2), new Uint8Array(0), new Uint8Array(5)]), 7);
+  assert.equal(totalLength([]), 0);
 });

@@ -15,7 +15,7 @@
  * @module
  */
 
-import { concatBytes } from "../bytes.ts";
+import { concatBytes, totalLength } from "../bytes.ts";
 import type { Logs, Resource, ResourceLogs } from "./logs.ts";
 import { decodeRequest } from "./proto_reader.ts";
 import { editEncodedResources } from "./resource_edit.ts";
@@ -95,8 +95,7 @@ export function* joinedParts(
   size: number,
   buffer: (bytes: number) => Uint8Array = (bytes) => new Uint8Array(bytes),
 ): Generator<Uint8Array> {
-  let left = 0;
-  for (const p of pieces) left += p.length;
+  let left = totalLength(pieces);
   let part: Uint8Array | undefined;
   let filled = 0;
   for (const piece of pieces) {

@@ -17,7 +17,7 @@ import { decodeLogsResponseJson, encodeLogsRequestJson } from "../../core/pdata/
 import { encodedPieces, joinedParts } from "../../core/pdata/encoded_logs.ts";
 import { decodeLogsResponse, encodeLogsRequest } from "../../core/pdata/otlp_proto.ts";
 import type { Logger } from "../../core/telemetry/logger.ts";
-import { concatBytes } from "../../core/bytes.ts";
+import { concatBytes, totalLength } from "../../core/bytes.ts";
 import { Compressor, PART_BYTES } from "./compression.ts";
 import type { OtlpHttpConfig } from "./config.ts";
 import { FetchTransport } from "./fetch_transport.ts";
@@ -378,9 +378,7 @@ const BLOB_BODY_BYTES = 1024 * 1024;
  * copy: a retry sends it again, and the pieces stay as they were for other readers.
  */
 function uncompressedBody(pieces: readonly Uint8Array[]): RequestBody {
-  let bytes = 0;
-  for (const p of pieces) bytes += p.length;
-  if (bytes < BLOB_BODY_BYTES) return concatBytes(pieces);
+  if (totalLength(pieces) < BLOB_BODY_BYTES) return concatBytes(pieces);
   const scratch = new Uint8Array(PART_BYTES);
   const parts: Blob[] = [];
   for (const part of joinedParts(pieces, PART_BYTES, () => scratch)) {

@@ -10,6 +10,7 @@
  * @module
  */
 
+import { totalLength } from "../../core/bytes.ts";
 import type { TlsConfig } from "./config.ts";
 
 /** An answer whose body has not been read yet. */
@@ -110,9 +111,7 @@ export async function readPem(
 
 /** Joins `chunks` into one array of at most `limit` bytes. */
 export function concatLimited(chunks: readonly Uint8Array[], limit: number): Uint8Array {
-  let n = 0;
-  for (const c of chunks) n += c.length;
-  const out = new Uint8Array(Math.min(n, limit));
+  const out = new Uint8Array(Math.min(totalLength(chunks), limit));
   let off = 0;
   for (const c of chunks) {
     const part = c.subarray(0, out.length - off);
