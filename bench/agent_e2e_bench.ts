@@ -455,10 +455,15 @@ async function steady(): Promise<string> {
   }
 }
 
+/** What an idle window measured of one process. */
+interface IdleFigures {
+  cpuPct: number;
+  rssMiB: number;
+  peakMiB: number;
+}
+
 /** CPU over `IDLE_SECONDS` from `IDLE_FROM_S` on, and RSS at the end, of process `pid`. */
-async function idleWindow(
-  pid: number,
-): Promise<{ cpuPct: number; rssMiB: number; peakMiB: number }> {
+async function idleWindow(pid: number): Promise<IdleFigures> {
   await sleep(IDLE_FROM_S * 1000);
   const cpu0 = cpuSeconds(pid);
   const t0 = performance.now();
@@ -481,7 +486,7 @@ async function idle(): Promise<string> {
     const c = await Collector.start(
       firstCompression(dir, `${corpus.podsDir}/*/*/*.log`, sink.port),
     );
-    let agent;
+    let agent: IdleFigures;
     try {
       await sink.until((s) => s.records >= corpus.records, 120_000, "the idle files' lines");
       agent = await idleWindow(c.pid);
@@ -490,7 +495,7 @@ async function idle(): Promise<string> {
     }
     const sent = (await sink.stats()).requests;
     const floor = await Floor.start(corpus.podsDir, sink.port, "none");
-    let least, read;
+    let least: IdleFigures, read: number;
     try {
       await sink.until((s) => s.requests > sent, 120_000, "the floor's first request");
       least = await idleWindow(floor.pid);
